@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs whatever the platform and its tests need and is not there yet:
+# Debian's PostgreSQL server, Java 17 + Maven (for Kafka's jars), the Kafka
+# jars from Maven Central, and a virtual environment with the project.
+# Safe to run again: each step is skipped when its result is present.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+need_apt=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # Debian starts a cluster of its own on 5432; the platform runs its own
+  # cluster on its own port, so the packaged one is not needed.
+  if [[ " ${need_apt[*]} " == *" postgresql "* ]]; then
+    $SUDO service postgresql stop >/dev/null 2>&1 || true
+  fi
+fi
+
+if ! ls deploy/kafka/target/libs/kafka_2.13-*.jar >/dev/null 2>&1; then
+  log "resolving Apache Kafka jars from Maven Central (mvn)"
+  (cd deploy/kafka && mvn -q -B package)
+fi
+
+PY="${PYTHON:-python3}"
+stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  log "creating .venv and installing the project with its test extras"
+  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".[dev]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,101 @@
+"""Settings from the environment, with local defaults.
+
+Every address, port, URL and credential is read here and nowhere else, so the
+same code runs against the local stack, the test harness's servers, or a
+remote Kafka cluster and managed databases: only the variables change.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+SERVICES = ("enrolment", "sessions", "notifications", "reporting")
+DEV_JWT_SECRET = "progadmin-local-development-secret-change-me"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def default_database_url(service: str) -> str:
+    port = os.environ.get("PROGADMIN_PG_PORT", "55432")
+    return f"postgresql://{service}:{service}@127.0.0.1:{port}/progadmin_{service}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one service process."""
+
+    service: str
+    env: str = "development"
+    database_url: str = ""
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    # A prefix lets several isolated copies share one broker (tests do).
+    topic_prefix: str = ""
+    topic_partitions: int = 6
+    topic_replication: int = 1
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_issuer: str = "progadmin"
+    jwt_audience: str = "progadmin"
+    relay_poll_ms: int = 200
+    relay_batch_size: int = 500
+    consumer_session_timeout_ms: int = 10000
+    consumer_heartbeat_ms: int = 3000
+    consumer_max_poll_interval_ms: int = 300000
+    consumer_poll_ms: int = 500
+    consumer_max_attempts: int = 5
+    consumer_retry_backoff_ms: int = 200
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    log_level: str = "INFO"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, service: str, **overrides: Any) -> Settings:
+        """Read `PROGADMIN_*` variables; keyword overrides win (tests use them)."""
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}")
+        upper = service.upper()
+        values: dict[str, Any] = {
+            "service": service,
+            "env": os.environ.get("PROGADMIN_ENV", "development"),
+            "database_url": os.environ.get(f"PROGADMIN_{upper}_DATABASE_URL") or default_database_url(service),
+            "kafka_bootstrap": os.environ.get("PROGADMIN_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            "topic_prefix": os.environ.get("PROGADMIN_TOPIC_PREFIX", ""),
+            "topic_partitions": _int("PROGADMIN_TOPIC_PARTITIONS", 6),
+            "topic_replication": _int("PROGADMIN_TOPIC_REPLICATION", 1),
+            "jwt_secret": os.environ.get("PROGADMIN_JWT_SECRET", DEV_JWT_SECRET),
+            "jwt_issuer": os.environ.get("PROGADMIN_JWT_ISSUER", "progadmin"),
+            "jwt_audience": os.environ.get("PROGADMIN_JWT_AUDIENCE", "progadmin"),
+            "relay_poll_ms": _int("PROGADMIN_RELAY_POLL_MS", 200),
+            "consumer_session_timeout_ms": _int("PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS", 10000),
+            "consumer_heartbeat_ms": _int("PROGADMIN_CONSUMER_HEARTBEAT_MS", 3000),
+            "consumer_poll_ms": _int("PROGADMIN_CONSUMER_POLL_MS", 500),
+            "consumer_max_attempts": _int("PROGADMIN_CONSUMER_MAX_ATTEMPTS", 5),
+            "consumer_retry_backoff_ms": _int("PROGADMIN_CONSUMER_RETRY_BACKOFF_MS", 200),
+            "db_pool_min": _int("PROGADMIN_DB_POOL_MIN", 1),
+            "db_pool_max": _int("PROGADMIN_DB_POOL_MAX", 10),
+            "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
+        }
+        values.update(overrides)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that are only safe on a developer's machine."""
+        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("PROGADMIN_JWT_SECRET must be set in production")
+
+    def topic(self, service: str) -> str:
+        """The event topic a service produces to: `progadmin.<service>.events`."""
+        return f"{self.topic_prefix}progadmin.{service}.events"
+
+    def dlq_topic(self, topic: str) -> str:
+        return f"{topic}.dlq"
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
