@@ -259,13 +259,12 @@ class KafkaBroker:
             if fmt.returncode != 0:
                 raise InfraError(f"kafka storage format failed: {fmt.stdout}{fmt.stderr}")
         log_path = log_path or self.datadir / "kafka.log"
-        out = open(log_path, "ab")
-        self.proc = subprocess.Popen(
-            [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
-             "-Djava.awt.headless=true", log4j, "-cp", cp, "kafka.Kafka", str(cfg)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        out.close()
+        with open(log_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
+                 "-Djava.awt.headless=true", log4j, "-cp", cp, "kafka.Kafka", str(cfg)],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         try:
             wait_for_port(self.port, timeout, self.proc)
             self._wait_ready(timeout)

@@ -1,0 +1,583 @@
+"""The local stack: PostgreSQL, Kafka and the four services on one machine.
+
+    python -m deploy.stack up [--detach]   start everything (foreground: Ctrl-C stops it all)
+    python -m deploy.stack down            stop what `up` started (detached, or left over after a crash)
+    python -m deploy.stack status          show what runs and whether it answers
+
+PostgreSQL and Kafka keep their data under `.local/` so a restart keeps the
+platform's state. Every address chosen here reaches the services through the
+same `PROGADMIN_*` variables a real deployment sets (see deploy/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from deploy import infra
+
+ROOT = infra.ROOT
+LOCAL = ROOT / ".local"
+LOGS = LOCAL / "logs"
+STATE = LOCAL / "stack.json"
+SERVICES = infra.SERVICES
+HTTP_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
+STOP_GRACE = 10.0  # seconds a child gets between SIGTERM and SIGKILL
+READY_TIMEOUT = 90.0  # seconds for every web process to answer /livez
+PREFIX_WIDTH = max(len(f"migrate-{s}") for s in SERVICES)
+COLOURS = ("36", "33", "35", "32", "34")
+
+
+class StackError(RuntimeError):
+    """Startup cannot go on; the message says why."""
+
+
+@dataclass
+class Child:
+    """One service process. `marker` must appear in its command line, so a recycled pid is never killed."""
+
+    name: str
+    argv: list[str]
+    marker: str
+    colour: str
+    proc: subprocess.Popen[bytes] | None = None
+    log: Path | None = None
+    reported: bool = False
+
+
+@dataclass
+class Stack:
+    """Everything `up` started, so that shutdown (or `down`) can undo it in reverse order."""
+
+    detach: bool
+    ports: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    pg: infra.PostgresServer | None = None
+    kafka: infra.KafkaBroker | None = None
+    children: list[Child] = field(default_factory=list)
+    urls: dict[str, Any] = field(default_factory=dict)
+    kafka_reported: bool = False
+
+
+_print_lock = threading.Lock()
+
+
+def say(msg: str, prefix: str = "stack", colour: str = "1") -> None:
+    """Print one line with a fixed-width prefix; a lock keeps lines from several threads whole."""
+    tag = prefix.ljust(PREFIX_WIDTH)
+    if sys.stdout.isatty():
+        tag = f"\033[{colour}m{tag}\033[0m"
+    with _print_lock:
+        try:
+            sys.stdout.write("".join(f"{tag} | {line}\n" for line in msg.split("\n")))
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass  # a closed terminal or pipe must not abort startup or, worse, the cleanup
+
+
+def loud(msg: str) -> None:
+    bar = "!" * 72
+    for line in (bar, msg, bar):
+        say(line, colour="1;31")
+
+
+# -- processes -----------------------------------------------------------------------------------------
+
+
+def alive(pid: int | None, marker: str) -> bool:
+    """True when `pid` runs and is the process we started (its command line carries `marker`)."""
+    if not pid:
+        return False
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # A zombie (state Z) has exited; it only waits for its parent to reap it.
+    return marker in cmdline and stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def stop_pids(entries: list[tuple[str, int, str]], grace: float) -> None:
+    """SIGTERM each process group, wait up to `grace` seconds in all, then SIGKILL what is left.
+
+    Children run in their own session (pgid == pid), so signalling the group
+    reaches gunicorn's workers too, and a terminal's Ctrl-C never reaches them
+    directly: the stack decides the order of shutdown.
+    """
+    running = [(name, pid, marker) for name, pid, marker in entries if alive(pid, marker)]
+    for _, pid, _ in running:
+        _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while running and time.monotonic() < deadline:
+        time.sleep(0.1)
+        running = [e for e in running if alive(e[1], e[2])]
+    for name, pid, _ in running:
+        say(f"{name} (pid {pid}) ignored SIGTERM for {grace:.0f}s: SIGKILL")
+        _signal_group(pid, signal.SIGKILL)
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # not a group leader we own; fall back to the process itself
+        os.kill(pid, sig)
+
+
+def pump(stream: IO[bytes], child: Child) -> None:
+    """Copy a child's output to our terminal, line by line, with its prefix."""
+    for raw in iter(stream.readline, b""):
+        say(raw.decode(errors="replace").rstrip("\n"), child.name, child.colour)
+    stream.close()
+
+
+def tail(path: Path, name: str, stop: threading.Event) -> None:
+    """Follow Kafka's log file (the broker writes to a file so it survives a detached run)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        while not stop.is_set():
+            line = fh.readline()
+            if line:
+                say(line.decode(errors="replace").rstrip("\n"), name, "37")
+            else:
+                time.sleep(0.3)
+
+
+# -- state file ----------------------------------------------------------------------------------------
+
+
+def read_state() -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(STATE.read_text()))
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        say(f"{STATE} is unreadable; ignoring it")
+        return None
+
+
+def write_state(stack: Stack) -> None:
+    """Record what runs; rewritten after each step so a crash mid-startup still leaves a record for `down`."""
+    kafka = stack.kafka
+    state = {
+        "mode": "detached" if stack.detach else "foreground",
+        "stack_pid": os.getpid(),
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "ports": stack.ports,
+        "postgres": {"datadir": str(stack.pg.datadir), "port": stack.pg.port} if stack.pg else None,
+        "kafka": {"pid": kafka.proc.pid if kafka and kafka.proc else None,
+                  "bootstrap": kafka.bootstrap if kafka else None},
+        "processes": [
+            {"name": c.name, "pid": c.proc.pid if c.proc else None, "marker": c.marker,
+             "log": str(c.log) if c.log else None}
+            for c in stack.children
+        ],
+        "urls": stack.urls,
+    }
+    STATE.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def state_running(state: dict[str, Any]) -> bool:
+    """A stack runs while its `up` process does; a detached one, after `up` returned, while any child does."""
+    if alive(state.get("stack_pid"), "deploy.stack"):
+        return True
+    if state.get("mode") == "foreground":
+        return False  # its `up` died without cleaning up: what is left over is debris
+    procs = state.get("processes", [])
+    return alive(state["kafka"]["pid"], "kafka.Kafka") or any(alive(p["pid"], p["marker"]) for p in procs)
+
+
+def stop_recorded(state: dict[str, Any]) -> None:
+    """Stop what a state file lists: services, then Kafka, then PostgreSQL (the reverse of startup)."""
+    stop_pids([(p["name"], p["pid"], p["marker"]) for p in state.get("processes", [])], STOP_GRACE)
+    # Kafka flushes and closes its logs on SIGTERM; give it longer than a web process.
+    stop_pids([("kafka", state["kafka"]["pid"], "kafka.Kafka")], 30)
+    if state.get("postgres"):
+        infra.PostgresServer(Path(state["postgres"]["datadir"]), state["postgres"]["port"]).stop()
+    STATE.unlink(missing_ok=True)
+
+
+# -- up ------------------------------------------------------------------------------------------------
+
+
+def module_file(module: str) -> Path | None:
+    """Where `python -m module` would find its code, without importing it (no side effects here)."""
+    base = ROOT / module.replace(".", "/")
+    for candidate in (base.with_suffix(".py"), base / "__main__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def check_modules() -> None:
+    """Fail before any server starts when the service code is not there yet."""
+    needed = ["services.common.migrate", "services.common.topics"]
+    needed += [f"services.{s}.{m}" for s in SERVICES for m in ("app", "worker")]
+    missing = [m for m in needed if module_file(m) is None]
+    if missing:
+        raise StackError("service modules missing, nothing can run without them:\n  "
+                         + "\n  ".join(f"{m}  (expected {m.replace('.', '/')}.py)" for m in missing))
+
+
+def pick_port(var: str, preferred: int, taken: set[int]) -> int:
+    """The port from `var` (or `preferred`); another free one when something else listens there."""
+    want = int(os.environ.get(var) or preferred)
+    port = infra.free_port(want)
+    while port in taken:  # two free_port() calls may hand out the same ephemeral port
+        port = infra.free_port()
+    if port != want:
+        say(f"port {want} ({var}) is in use by something else; using {port}")
+    taken.add(port)
+    return port
+
+
+def choose_ports() -> dict[str, int]:
+    taken: set[int] = set()
+    ports = {
+        "postgres": pick_port("PROGADMIN_PG_PORT", 55432, taken),
+        "kafka": pick_port("PROGADMIN_KAFKA_PORT", 19092, taken),
+        "kafka_controller": pick_port("PROGADMIN_KAFKA_CONTROLLER_PORT", 19093, taken),
+    }
+    for svc in SERVICES:
+        ports[svc] = pick_port(f"PROGADMIN_{svc.upper()}_PORT", HTTP_PORTS[svc], taken)
+    return ports
+
+
+def clear_leftovers() -> None:
+    """Refuse a second stack; clean up after one that was killed without running its shutdown."""
+    state = read_state()
+    if state is not None:
+        if state_running(state):
+            raise StackError(f"a stack is already running ({state['mode']}, see {STATE}); "
+                             "stop it with deploy/down or look with `python -m deploy.stack status`")
+        say("cleaning up what a previous stack left behind")
+        stop_recorded(state)
+    pidfile = LOCAL / "pg" / "postmaster.pid"
+    if pidfile.exists():
+        # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
+        lines = pidfile.read_text().splitlines()
+        port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else 0
+        infra.PostgresServer(LOCAL / "pg", port).stop()
+
+
+def start_infra(stack: Stack, timings: dict[str, float]) -> None:
+    t0 = time.monotonic()
+    # Durable settings (not fast mode): this cluster holds the developer's data between runs.
+    stack.pg = infra.PostgresServer(LOCAL / "pg", stack.ports["postgres"])
+    stack.pg.start()
+    write_state(stack)
+    urls: dict[str, str] = {}
+    for svc in SERVICES:
+        password = os.environ.get(f"PROGADMIN_{svc.upper()}_DB_PASSWORD", svc)
+        urls[svc] = stack.pg.ensure_service_database(svc, password)
+    timings["postgres"] = time.monotonic() - t0
+    say(f"PostgreSQL on 127.0.0.1:{stack.pg.port} ({timings['postgres']:.1f}s)")
+
+    t0 = time.monotonic()
+    partitions = int(os.environ.get("PROGADMIN_TOPIC_PARTITIONS") or 6)
+    stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
+                                    default_partitions=partitions)
+    stack.kafka.start(log_path=LOGS / "kafka.log")
+    write_state(stack)
+    timings["kafka"] = time.monotonic() - t0
+    say(f"Kafka on {stack.kafka.bootstrap} ({timings['kafka']:.1f}s)")
+
+    env = dict(os.environ)
+    env.update({f"PROGADMIN_{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
+    env.update({f"PROGADMIN_{svc.upper()}_PORT": str(stack.ports[svc]) for svc in SERVICES})
+    env.update({
+        "PROGADMIN_KAFKA_BOOTSTRAP": stack.kafka.bootstrap,
+        "PROGADMIN_PG_PORT": str(stack.pg.port),
+        "PROGADMIN_TOPIC_PARTITIONS": str(partitions),
+        # Piped Python output is block-buffered; unbuffered, log lines show up as they happen.
+        "PYTHONUNBUFFERED": "1",
+    })
+    stack.env = env
+
+
+def run_once(argv: list[str], name: str, env: dict[str, str]) -> None:
+    """Run a setup command to completion; its output is shown, and a failure stops startup."""
+    result = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for line in result.stdout.decode(errors="replace").splitlines():
+        say(line, name, "37")
+    if result.returncode != 0:
+        raise StackError(f"`{' '.join(argv[1:])}` failed with exit code {result.returncode} (output above)")
+
+
+def gunicorn_bin() -> str:
+    beside = Path(sys.executable).parent / "gunicorn"
+    found = str(beside) if beside.exists() else shutil.which("gunicorn")
+    if not found:
+        raise StackError("gunicorn not found: run deploy/bootstrap.sh")
+    return found
+
+
+def has_control_socket(gunicorn: str) -> bool:
+    """Recent gunicorn opens a control socket, by default at one shared path in $HOME: four masters would clash."""
+    return "--control-socket" in subprocess.run([gunicorn, "--help"], capture_output=True, text=True).stdout
+
+
+def start_children(stack: Stack) -> None:
+    gunicorn = gunicorn_bin()
+    ctl = has_control_socket(gunicorn)
+    (LOCAL / "run").mkdir(exist_ok=True)
+    for i, svc in enumerate(SERVICES):
+        colour = COLOURS[i % len(COLOURS)]
+        stack.children.append(Child(
+            f"{svc}-web",
+            [gunicorn, "--bind", f"127.0.0.1:{stack.ports[svc]}", "--workers", "2", "--access-logfile", "-",
+             *(["--control-socket", str(LOCAL / "run" / f"{svc}-web.ctl")] if ctl else []),
+             f"services.{svc}.app:create_app()"],
+            f"services.{svc}.app", colour))
+        stack.children.append(Child(
+            f"{svc}-worker", [sys.executable, "-m", f"services.{svc}.worker"], f"services.{svc}.worker", colour))
+    for child in stack.children:
+        if stack.detach:
+            child.log = LOGS / f"{child.name}.log"
+            with open(child.log, "ab") as out:
+                child.proc = subprocess.Popen(child.argv, cwd=ROOT, env=stack.env, stdin=subprocess.DEVNULL,
+                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        else:
+            child.proc = subprocess.Popen(child.argv, cwd=ROOT, env=stack.env, stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            assert child.proc.stdout is not None
+            threading.Thread(target=pump, args=(child.proc.stdout, child), daemon=True).start()
+
+
+def build_urls(stack: Stack) -> None:
+    assert stack.pg is not None and stack.kafka is not None
+    services = {}
+    for svc in SERVICES:
+        base = f"http://127.0.0.1:{stack.ports[svc]}"
+        services[svc] = {
+            "base": base, "api": f"{base}/api/v1", "docs": f"{base}/api/v1/docs",
+            "openapi": f"{base}/api/v1/openapi.json", "livez": f"{base}/livez", "readyz": f"{base}/readyz",
+            "metrics": f"{base}/metrics",
+        }
+    stack.urls = {
+        "services": services,
+        "kafka_bootstrap": stack.kafka.bootstrap,
+        # No passwords here: this goes to the terminal and to stack.json.
+        "postgres": {svc: f"postgresql://{svc}@127.0.0.1:{stack.pg.port}/progadmin_{svc}" for svc in SERVICES},
+    }
+
+
+def http_status(url: str, timeout: float = 1.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def wait_until_live(stack: Stack) -> bool:
+    """Wait for every web process's /livez; report children that die meanwhile."""
+    pending = {svc: stack.urls["services"][svc]["livez"] for svc in SERVICES}
+    deadline = time.monotonic() + READY_TIMEOUT
+    while pending and time.monotonic() < deadline:
+        report_deaths(stack)
+        for svc, url in list(pending.items()):
+            if http_status(url) == 200:
+                del pending[svc]
+        if pending:
+            time.sleep(0.2)
+    for svc in pending:
+        loud(f"{svc} did not answer {pending[svc]} within {READY_TIMEOUT:.0f}s")
+    return not pending
+
+
+def report_deaths(stack: Stack) -> None:
+    """A child that exits on its own is shouted about once; the rest of the stack keeps running."""
+    for child in stack.children:
+        if child.proc is not None and not child.reported and child.proc.poll() is not None:
+            child.reported = True
+            where = f"; its log: {child.log}" if child.log else ""
+            loud(f"{child.name} exited unexpectedly with code {child.proc.returncode}{where}")
+    kafka = stack.kafka.proc if stack.kafka else None
+    if kafka is not None and kafka.poll() is not None and not stack.kafka_reported:
+        stack.kafka_reported = True
+        loud(f"Kafka exited unexpectedly with code {kafka.returncode}; see {LOGS / 'kafka.log'}")
+
+
+def print_summary(stack: Stack, timings: dict[str, float]) -> None:
+    lines = [f"progadmin is up in {timings['total']:.1f}s (PostgreSQL {timings['postgres']:.1f}s, "
+             f"Kafka {timings['kafka']:.1f}s, migrate+topics {timings['setup']:.1f}s, "
+             f"services {timings['services']:.1f}s)", ""]
+    for svc in SERVICES:
+        u = stack.urls["services"][svc]
+        lines.append(f"{svc:<14} {u['base']}")
+        for key in ("api", "docs", "openapi", "livez", "readyz", "metrics"):
+            lines.append(f"{'':<14}   {key:<8} {u[key]}")
+    lines += ["", f"{'Kafka':<14} {stack.urls['kafka_bootstrap']}"]
+    for url in stack.urls["postgres"].values():
+        lines.append(f"{'PostgreSQL':<14} {url}")
+    py = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
+    lines += ["", f"token:  {py} -m services.common.auth mint --role fund_admin"]
+    if stack.detach:
+        lines += [f"logs:   {LOGS}/<name>.log", "stop:   deploy/down"]
+    else:
+        lines += [f"logs:   here; Kafka's also in {LOGS / 'kafka.log'}", "stop:   Ctrl-C (or deploy/down elsewhere)"]
+    width = max(len(line) for line in lines)
+    say("=" * width, colour="1;32")
+    for line in lines:
+        say(line, colour="1;32")
+    say("=" * width, colour="1;32")
+
+
+def shutdown(stack: Stack) -> None:
+    """Services first (they flush to Kafka and PostgreSQL), then Kafka, then PostgreSQL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    say("stopping services")
+    stop_pids([(c.name, c.proc.pid, c.marker) for c in stack.children if c.proc], STOP_GRACE)
+    for child in stack.children:
+        if child.proc is not None:
+            child.proc.wait()  # reap, so no zombie stays behind while Kafka stops
+    if stack.kafka is not None:
+        say("stopping Kafka")
+        stack.kafka.stop()
+    if stack.pg is not None:
+        say("stopping PostgreSQL")
+        stack.pg.stop()
+    STATE.unlink(missing_ok=True)
+    say("stopped")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    # SIGTERM takes the same path as Ctrl-C, wherever startup or the main loop happens to be.
+    raise KeyboardInterrupt
+
+
+def up(detach: bool) -> int:
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    signal.signal(signal.SIGTERM, _interrupt)
+    check_modules()
+    LOCAL.mkdir(exist_ok=True)
+    LOGS.mkdir(exist_ok=True)
+    clear_leftovers()
+    stack = Stack(detach=detach, ports=choose_ports())
+    stop_tail = threading.Event()
+    keep = False  # only a detached stack that got through startup outlives this function
+    try:
+        start_infra(stack, timings)
+        if not detach:
+            threading.Thread(target=tail, args=(LOGS / "kafka.log", "kafka", stop_tail), daemon=True).start()
+        t0 = time.monotonic()
+        for svc in SERVICES:
+            run_once([sys.executable, "-m", "services.common.migrate", svc], f"migrate-{svc}", stack.env)
+        run_once([sys.executable, "-m", "services.common.topics"], "topics", stack.env)
+        timings["setup"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        build_urls(stack)
+        start_children(stack)
+        write_state(stack)
+        all_live = wait_until_live(stack)
+        timings["services"] = time.monotonic() - t0
+        timings["total"] = time.monotonic() - started
+        print_summary(stack, timings)
+        if detach:
+            keep = True
+            if not all_live:
+                say("some services did not come up; they are left running for inspection (deploy/down stops all)")
+            return 0 if all_live else 1
+        while True:  # foreground: watch the children until Ctrl-C or SIGTERM
+            report_deaths(stack)
+            time.sleep(0.5)
+    except KeyboardInterrupt:  # asked to stop: not a failure
+        return 0
+    except (StackError, infra.InfraError, OSError) as exc:
+        loud(f"startup failed: {exc}")
+        return 1
+    finally:
+        if not keep:
+            shutdown(stack)
+        stop_tail.set()
+
+
+# -- down / status -------------------------------------------------------------------------------------
+
+
+def down() -> int:
+    state = read_state()
+    if state is None:
+        pidfile = LOCAL / "pg" / "postmaster.pid"
+        if pidfile.exists():
+            infra.PostgresServer(LOCAL / "pg", 0).stop()
+            say("no stack.json; stopped the PostgreSQL cluster in .local/pg")
+        else:
+            say("nothing is running (no .local/stack.json)")
+        return 0
+    stack_pid = int(state.get("stack_pid") or 0)
+    if alive(stack_pid, "deploy.stack"):
+        # A foreground stack (or a detached one still starting) shuts down in order on SIGTERM, as on Ctrl-C.
+        say(f"asking the running `deploy.stack up` (pid {stack_pid}) to stop")
+        os.kill(stack_pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE + 60
+        while alive(stack_pid, "deploy.stack") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not alive(stack_pid, "deploy.stack"):
+            say("stopped")
+            return 0
+        say("it did not stop in time; stopping its processes directly")
+    stop_recorded(state)
+    say("stopped")
+    return 0
+
+
+def status() -> int:
+    state = read_state()
+    if state is None:
+        running = (LOCAL / "pg" / "postmaster.pid").exists()
+        say("no stack running" + ("; a PostgreSQL cluster in .local/pg is (run deploy/down)" if running else ""))
+        return 1
+    say(f"stack ({state['mode']}, started {state['started_at']})")
+    pg_port = state["postgres"]["port"]
+    say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
+    kafka_pid = state["kafka"]["pid"]
+    say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
+        f"  {state['kafka']['bootstrap']}")
+    for proc in state["processes"]:
+        extra = ""
+        if proc["name"].endswith("-web"):
+            url = state["urls"]["services"][proc["name"].removesuffix("-web")]["livez"]
+            extra = f"  {url} -> {http_status(url) or 'no answer'}"
+        up_ = "up" if alive(proc["pid"], proc["marker"]) else "DOWN"
+        say(f"  {proc['name']:<22} pid {proc['pid']:<7} {up_}{extra}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=(__doc__ or '').splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_up = sub.add_parser("up", help="start PostgreSQL, Kafka and the services")
+    p_up.add_argument("--detach", action="store_true", help="run in the background; stop with `down`")
+    sub.add_parser("down", help="stop a detached (or left-over) stack")
+    sub.add_parser("status", help="show what runs")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            return up(args.detach)
+        return down() if args.command == "down" else status()
+    except (StackError, infra.InfraError) as exc:
+        loud(str(exc))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""progadmin: programme administration for a sector fund, four services over Kafka."""

@@ -1,0 +1,1 @@
+"""What every progadmin service shares: the event kit and the HTTP kit."""

@@ -1,0 +1,177 @@
+"""Idempotent consumer loop with bounded retries and a dead-letter topic.
+
+For each record, in partition order:
+1. decode the CloudEvent; a malformed one goes straight to the DLQ;
+2. in one database transaction, claim `(consumer, source, id)` in
+   `processed_events` and apply the handler's effect; a claim that already
+   exists means the event was applied before (redelivery): skip it;
+3. after the transaction commits, commit the Kafka offset (offset + 1).
+
+A crash between 2 and 3 redelivers the record, and step 2 makes that
+harmless. A handler that keeps failing is retried `consumer_max_attempts`
+times with backoff, then the record goes to `<topic>.dlq` with the error
+and its origin in headers, and the consumer moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.structs import OffsetAndMetadata
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from services.common import broker
+from services.common.config import Settings
+from services.common.context import caused_by
+from services.common.events import Event, InvalidEvent, decode
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[psycopg.Connection[Any], Event], None]
+
+
+class EventConsumer:
+    """Consumes `topics` in group `group_id`, dispatching by event type."""
+
+    def __init__(self, settings: Settings, pool: ConnectionPool, group_id: str, topics: list[str],
+                 handlers: dict[str, Handler]) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.group_id = group_id
+        self.topics = topics
+        self.handlers = handlers
+        self._consumer: KafkaConsumer | None = None
+        self._dlq: KafkaProducer | None = None
+        self.applied = 0
+        self.skipped = 0
+        self.dead_lettered = 0
+
+    # -- one record ---------------------------------------------------------
+    def apply(self, event: Event) -> bool:
+        """Apply one event exactly once; False when it had been applied already."""
+        handler = self.handlers.get(event["type"])
+        with self.pool.connection() as conn, conn.transaction():
+            claimed = conn.execute(
+                "INSERT INTO processed_events (consumer, event_source, event_id, event_type)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (self.group_id, event["source"], event["id"], event["type"]),
+            ).rowcount
+            if not claimed:
+                return False
+            # Unknown types are recorded as processed too: a consumer ignores
+            # what it does not need, and a later version of it will not
+            # mistake them for unseen events.
+            if handler is not None:
+                with caused_by(event.get("correlationid"), event["id"]):
+                    handler(conn, event)
+        return True
+
+    def _process(self, record: ConsumerRecord) -> None:
+        try:
+            event = decode(record.value)
+        except InvalidEvent as exc:
+            self._dead_letter(record, exc, attempts=1)
+            return
+        delay = self.settings.consumer_retry_backoff_ms / 1000
+        for attempt in range(1, self.settings.consumer_max_attempts + 1):
+            try:
+                if self.apply(event):
+                    self.applied += 1
+                else:
+                    self.skipped += 1
+                return
+            except (psycopg.OperationalError, PoolTimeout):
+                raise  # infrastructure, not a poison message: the loop retries
+            except Exception as exc:
+                if attempt == self.settings.consumer_max_attempts:
+                    self._dead_letter(record, exc, attempts=attempt)
+                    return
+                log.warning("consumer %s: %s failed (attempt %d): %s", self.group_id, event.get("id"), attempt, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _dead_letter(self, record: ConsumerRecord, exc: BaseException, attempts: int) -> None:
+        """Park the record on the DLQ; wait for the ack so it cannot be lost."""
+        if self._dlq is None:
+            self._dlq = broker.producer(self.settings)
+        headers = list(record.headers or []) + [
+            ("dlq.error", f"{type(exc).__name__}: {exc}"[:2000].encode()),
+            ("dlq.stacktrace", "".join(traceback.format_exception(exc))[-4000:].encode()),
+            ("dlq.origin.topic", record.topic.encode()),
+            ("dlq.origin.partition", str(record.partition).encode()),
+            ("dlq.origin.offset", str(record.offset).encode()),
+            ("dlq.consumer", self.group_id.encode()),
+            ("dlq.attempts", str(attempts).encode()),
+        ]
+        self._dlq.send(self.settings.dlq_topic(record.topic), key=record.key, value=record.value,
+                       headers=headers).get(timeout=30)
+        self.dead_lettered += 1
+        log.error("consumer %s: %s[%d]@%d dead-lettered: %s", self.group_id, record.topic, record.partition,
+                  record.offset, exc)
+
+    # -- the loop -----------------------------------------------------------
+    def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        assert self._consumer is not None
+        self._consumer.commit(offsets)
+
+    def poll_once(self) -> int:
+        """Poll one batch, process it, commit its offsets; return records processed.
+
+        If the database is unavailable the batch is not dead-lettered: the
+        consumer seeks back to the first unprocessed record of each partition
+        and the error propagates, so the loop backs off and tries again.
+        """
+        if self._consumer is None:
+            self._consumer = broker.consumer(self.settings, self.group_id, self.topics)
+        batches = self._consumer.poll(timeout_ms=self.settings.consumer_poll_ms)
+        done: dict[TopicPartition, OffsetAndMetadata] = {}
+        seen = 0
+        pending = list(batches.items())
+        try:
+            while pending:
+                tp, records = pending[0]
+                for index, record in enumerate(records):
+                    try:
+                        self._process(record)
+                    except (psycopg.OperationalError, PoolTimeout):
+                        pending[0] = (tp, records[index:])
+                        raise
+                    done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                    seen += 1
+                pending.pop(0)
+        except (psycopg.OperationalError, PoolTimeout):
+            for tp, records in pending:
+                self._consumer.seek(tp, records[0].offset)
+            raise
+        finally:
+            if done:
+                self._commit(done)
+        return seen
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.poll_once()
+            except Exception as exc:  # broker or DB unavailable: back off and carry on
+                log.warning("consumer %s: %s; retrying", self.group_id, exc)
+                stop.wait(1.0)
+        self.close()
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            try:
+                self._consumer.close(autocommit=False)
+            except Exception:
+                log.debug("consumer close failed", exc_info=True)
+            self._consumer = None
+        if self._dlq is not None:
+            self._dlq.close(timeout=5)
+            self._dlq = None

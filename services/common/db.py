@@ -1,0 +1,52 @@
+"""PostgreSQL access: one connection pool per process, plain SQL everywhere."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from services.common.config import Settings
+
+
+def open_pool(settings: Settings, *, name: str | None = None) -> ConnectionPool:
+    """Open a pool of dict-row connections to the service's own database."""
+    pool = ConnectionPool(
+        settings.database_url,
+        min_size=settings.db_pool_min,
+        max_size=settings.db_pool_max,
+        kwargs={"row_factory": dict_row},
+        name=name or settings.service,
+        open=False,
+    )
+    # wait=False: a service starts (and answers /livez) while the database is
+    # still coming up; /readyz reports the database state.
+    pool.open(wait=False)
+    return pool
+
+
+# A write request that carries an Idempotency-Key runs inside one transaction
+# opened by the HTTP layer, so the stored response commits together with
+# the state change and its events (see services.common.idempotency).
+request_connection: ContextVar[psycopg.Connection[Any] | None] = ContextVar("request_connection", default=None)
+
+
+@contextlib.contextmanager
+def unit_of_work(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
+    """One transaction for a use case: state change and outbox rows commit together.
+
+    Inside a request-scoped transaction this is a savepoint of it, so a
+    refused use case rolls back its own writes and nothing else.
+    """
+    outer = request_connection.get()
+    if outer is not None:
+        with outer.transaction():
+            yield outer
+        return
+    with pool.connection() as conn, conn.transaction():
+        yield conn

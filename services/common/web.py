@@ -1,0 +1,155 @@
+"""The HTTP kit: one app factory shape for every service.
+
+`create_service_app` returns a Flask app and a flask-smorest `Api` with:
+problem+json errors, correlation ids, health (`/livez`, `/readyz`),
+Prometheus `/metrics`, `Idempotency-Key` on POSTs, OpenAPI at
+`/api/v1/openapi.json` and a browsable page at `/api/v1/docs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from psycopg_pool import ConnectionPool
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from services.common import broker, context, idempotency, logs
+from services.common.config import Settings
+from services.common.db import open_pool
+from services.common.problems import problem_response
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with RFC 9457 error bodies instead of its own shape."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        return problem_response(error, request.path)
+
+
+def _metrics(app: Flask, service: str) -> None:
+    registry = CollectorRegistry()
+    requests = Counter("http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"],
+                       registry=registry)
+    latency = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "endpoint"],
+                        registry=registry)
+
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        endpoint = request.endpoint or "unmatched"
+        requests.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        if "started" in g:
+            latency.labels(service, endpoint).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _health(app: Flask, settings: Settings) -> None:
+    @app.get("/livez")
+    def livez() -> Response:
+        return jsonify(status="ok", service=settings.service)
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        checks: dict[str, str] = {}
+        pool: ConnectionPool = app.config["POOL"]
+        try:
+            with pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        checks["kafka"] = "ok" if broker.reachable(settings) else "unreachable"
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ready" if ready else "not ready", checks=checks), 200 if ready else 503
+
+
+def _correlation(app: Flask) -> None:
+    @app.before_request
+    def take_correlation_id() -> None:
+        incoming = request.headers.get(CORRELATION_HEADER, "")
+        value = incoming if 0 < len(incoming) <= 100 else str(uuid.uuid4())
+        g.correlation_token = context.correlation_id.set(value)
+        g.causation_token = context.causation_id.set(None)
+
+    @app.after_request
+    def echo_correlation_id(response: Response) -> Response:
+        value = context.correlation_id.get()
+        if value:
+            response.headers[CORRELATION_HEADER] = value
+        return response
+
+    @app.teardown_request
+    def reset_context(exc: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            context.correlation_id.reset(token)
+            context.causation_id.reset(g.pop("causation_token"))
+
+
+def create_service_app(settings: Settings, title: str, description: str = "",
+                       pool: ConnectionPool | None = None) -> tuple[Flask, Api]:
+    """Build the common part of a service's app; the service registers its blueprints."""
+    logs.configure(settings.service, settings.log_level)
+    app = Flask(f"progadmin.{settings.service}")
+    pool = pool or open_pool(settings)
+    app.config.update(
+        SETTINGS=settings,
+        POOL=pool,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                          "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
+        },
+        JSON_SORT_KEYS=False,
+    )
+
+    @app.before_request
+    def bind_pool() -> None:
+        g.pool = pool
+
+    _correlation(app)
+    _metrics(app, settings.service)
+    idempotency.install(app)
+    api = ProblemApi(app)
+    _health(app, settings)
+    _docs_page(app, title)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return problem_response(error, request.path)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem_response(InternalServerError("An unexpected error occurred; it has been logged."),
+                                request.path)
+
+    return app, api
+
+
+def _docs_page(app: Flask, title: str) -> None:
+    """A browsable API page that needs nothing from the internet."""
+    from services.common.apidocs import register
+
+    register(app, title, f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")

@@ -1,0 +1,20 @@
+"""Enrolment's app factory: `gunicorn 'services.enrolment.app:create_app()'`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.config import Settings
+from services.common.web import create_service_app
+from services.enrolment.api import companies
+from services.enrolment.service import Enrolment
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("enrolment")
+    app, api = create_service_app(
+        settings, "progadmin enrolment",
+        "Programmes, companies, director intake interviews (the commitment gate), delegates, withdrawal, follow-up.")
+    app.extensions["enrolment"] = Enrolment(settings, app.config["POOL"])
+    api.register_blueprint(companies)
+    return app

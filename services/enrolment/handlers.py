@@ -1,0 +1,10 @@
+"""Events enrolment consumes: none yet (it is the source of the enrolment facts)."""
+
+from __future__ import annotations
+
+from services.common.config import Settings
+from services.common.consumer import Handler
+
+
+def handlers(settings: Settings) -> dict[str, Handler]:
+    return {}

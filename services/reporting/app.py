@@ -1,0 +1,19 @@
+"""Reporting's app factory: `gunicorn 'services.reporting.app:create_app()'`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.config import Settings
+from services.common.web import create_service_app
+from services.reporting.api import figures
+from services.reporting.service import Reporting
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("reporting")
+    app, api = create_service_app(settings, "progadmin reporting",
+                                  "Projections, the final report and event subscriptions for reporting consumers.")
+    app.extensions["reporting"] = Reporting(app.config["POOL"])
+    api.register_blueprint(figures)
+    return app

@@ -1,0 +1,56 @@
+"""Small helpers the tests share."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+
+from services.common.auth import mint
+from services.common.config import Settings
+
+T = TypeVar("T")
+
+
+def wait_until(probe: Callable[[], T], timeout: float = 30, interval: float = 0.05, what: str = "condition") -> T:
+    """Return the first truthy result of `probe`, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def read_topic(settings: Settings, topic: str, *, at_least: int, timeout: float = 30,
+               settle: float = 0.5) -> list[ConsumerRecord]:
+    """Read a topic from the beginning (no group) until `at_least` records, then `settle` more seconds."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False,
+                             auto_offset_reset="earliest", group_id=None)
+    try:
+        partitions = wait_until(lambda: consumer.partitions_for_topic(topic), timeout, what=f"topic {topic}")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: list[ConsumerRecord] = []
+        deadline = time.monotonic() + timeout
+        settle_until: float | None = None
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=100).values():
+                records.extend(batch)
+            if len(records) >= at_least:
+                settle_until = settle_until or time.monotonic() + settle
+                if time.monotonic() >= settle_until:
+                    break
+        return records
+    finally:
+        consumer.close()
+
+
+def bearer(settings: Settings, *roles: str, regions: list[str] | None = None, sub: str = "tester") -> dict[str, Any]:
+    return {"Authorization": f"Bearer {mint(settings, sub, list(roles), regions or [])}"}
