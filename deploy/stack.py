@@ -265,12 +265,25 @@ def clear_leftovers() -> None:
                              "stop it with deploy/down or look with `python -m deploy.stack status`")
         say("cleaning up what a previous stack left behind")
         stop_recorded(state)
+    # Two brokers on one data dir corrupt each other's metadata; find one by its config path even unrecorded.
+    config = str(LOCAL / "kafka" / "server.properties")
+    for pid in stray_kafkas(config):
+        say(f"stopping a Kafka (pid {pid}) left running on {LOCAL / 'kafka'}")
+        stop_pids([("kafka", pid, config)], 30)
     pidfile = LOCAL / "pg" / "postmaster.pid"
     if pidfile.exists():
         # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
         lines = pidfile.read_text().splitlines()
         port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else 0
         infra.PostgresServer(LOCAL / "pg", port).stop()
+
+
+def stray_kafkas(config: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and alive(int(entry.name), "kafka.Kafka") and alive(int(entry.name), config):
+            found.append(int(entry.name))
+    return found
 
 
 def start_infra(stack: Stack, timings: dict[str, float]) -> None:
@@ -314,7 +327,7 @@ def run_once(argv: list[str], name: str, env: dict[str, str]) -> None:
     for line in result.stdout.decode(errors="replace").splitlines():
         say(line, name, "37")
     if result.returncode != 0:
-        raise StackError(f"`{' '.join(argv[1:])}` failed with exit code {result.returncode} (output above)")
+        raise StackError(f"`python {' '.join(argv[1:])}` failed with exit code {result.returncode} (output above)")
 
 
 def gunicorn_bin() -> str:

@@ -33,6 +33,7 @@ TEST_TIMEOUTS = {
     "consumer_retry_backoff_ms": 10,
     "consumer_max_attempts": 3,
     "relay_poll_ms": 50,
+    "relay_send_timeout_ms": 4000,
     "topic_partitions": 3,
     "db_pool_max": 20,
 }

@@ -32,9 +32,9 @@ def producer(settings: Settings, **overrides: Any) -> KafkaProducer:
         # when a batch is retried.
         "max_in_flight_requests_per_connection": 1,
         "linger_ms": 5,
-        "request_timeout_ms": 10000,
-        "delivery_timeout_ms": 30000,
-        "max_block_ms": 10000,
+        "request_timeout_ms": min(10000, settings.relay_send_timeout_ms // 2),
+        "delivery_timeout_ms": settings.relay_send_timeout_ms,
+        "max_block_ms": min(10000, settings.relay_send_timeout_ms // 2),
         "reconnect_backoff_max_ms": 2000,
     }
     config.update(overrides)

@@ -42,6 +42,9 @@ class Settings:
     jwt_audience: str = "progadmin"
     relay_poll_ms: int = 200
     relay_batch_size: int = 500
+    # How long a batch may wait for Kafka's acknowledgement before the relay
+    # backs off and resends it later.
+    relay_send_timeout_ms: int = 30000
     consumer_session_timeout_ms: int = 10000
     consumer_heartbeat_ms: int = 3000
     consumer_max_poll_interval_ms: int = 300000
@@ -71,6 +74,7 @@ class Settings:
             "jwt_issuer": os.environ.get("PROGADMIN_JWT_ISSUER", "progadmin"),
             "jwt_audience": os.environ.get("PROGADMIN_JWT_AUDIENCE", "progadmin"),
             "relay_poll_ms": _int("PROGADMIN_RELAY_POLL_MS", 200),
+            "relay_send_timeout_ms": _int("PROGADMIN_RELAY_SEND_TIMEOUT_MS", 30000),
             "consumer_session_timeout_ms": _int("PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS", 10000),
             "consumer_heartbeat_ms": _int("PROGADMIN_CONSUMER_HEARTBEAT_MS", 3000),
             "consumer_poll_ms": _int("PROGADMIN_CONSUMER_POLL_MS", 500),

@@ -122,7 +122,7 @@ class Relay:
             event: Event = payload
             headers = [("content-type", CONTENT_TYPE), ("ce_type", event["type"].encode())]
             futures.append((row_id, producer.send(topic, key=key.encode(), value=encode(event), headers=headers)))
-        producer.flush(timeout=30)
+        producer.flush(timeout=self.settings.relay_send_timeout_ms / 1000)
         sent: list[int] = []
         failure: BaseException | None = None
         for row_id, future in futures:
