@@ -1,0 +1,63 @@
+"""Start the platform's real processes (gunicorn apps, workers) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.infra import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+@dataclass
+class Processes:
+    env: dict[str, str]
+    logdir: Path
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        with open(self.logdir / f"{name}.log", "wb") as log:
+            self.procs[name] = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def web(self, service: str) -> str:
+        port = free_port()
+        self._spawn(f"{service}-web", [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                       f"services.{service}.app:create_app()"])
+        url = f"http://127.0.0.1:{port}"
+        self.urls[service] = url
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/livez", timeout=1):
+                    return url
+            except OSError:
+                if self.procs[f"{service}-web"].poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise AssertionError(f"{service} web did not come up:\n{self.log(f'{service}-web')}")
+
+    def worker(self, service: str) -> None:
+        self._spawn(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"])
+
+    def log(self, name: str) -> str:
+        path = self.logdir / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)

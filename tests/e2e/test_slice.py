@@ -1,0 +1,62 @@
+"""The thin slice through real processes: a company registered over HTTP in
+enrolment is counted by reporting, through the outbox, Kafka and a consumer."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Platform
+from tests.e2e.processes import Processes
+from tests.support import bearer, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def call(url: str, token: dict[str, str], body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
+                                     headers={**token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.fixture
+def running(platform: Platform, tmp_path: Path) -> Iterator[Processes]:
+    platform.create_topics()
+    procs = Processes(platform.env(), tmp_path)
+    try:
+        procs.web("enrolment")
+        procs.web("reporting")
+        procs.worker("enrolment")
+        procs.worker("reporting")
+        yield procs
+    finally:
+        procs.stop()
+
+
+def test_a_registered_company_is_counted_by_reporting(platform: Platform, running: Processes) -> None:
+    admin = bearer(platform.settings("enrolment"), "fund_admin")
+    status, created = call(f"{running.urls['enrolment']}/api/v1/companies", admin,
+                           {"name": "Betonbouw Zuid BV", "kvk_number": "87654321", "region": "Zuid"})
+    assert status == 201, created
+
+    def counted() -> dict[str, object] | None:
+        _, figures = call(f"{running.urls['reporting']}/api/v1/figures/companies", admin)
+        return figures if figures.get("total") == 1 else None
+
+    try:
+        figures = wait_until(counted, timeout=30, interval=0.2, what="reporting counting the company")
+    except AssertionError:
+        raise AssertionError("\n".join(running.log(n) for n in running.procs)) from None
+    assert figures["by_region"] == {"Zuid": 1}
+    coordinator = bearer(platform.settings("enrolment"), "coordinator", regions=["Noord"])
+    _, noord = call(f"{running.urls['reporting']}/api/v1/figures/companies", coordinator)
+    assert noord == {"total": 0, "by_region": {}}

@@ -1,0 +1,199 @@
+"""The HTTP kit through enrolment's company routes, on a real database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services.common.config import Settings
+from services.enrolment.app import create_app
+from tests.conftest import Platform
+from tests.support import bearer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def app(db_only: Platform) -> Iterator[Flask]:
+    app = create_app(db_only.settings("enrolment"))
+    yield app
+    app.config["POOL"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def admin(app: Flask) -> dict[str, str]:
+    return bearer(app.config["SETTINGS"], "fund_admin")
+
+
+def company(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {"name": "Bouwbedrijf De Vries", "kvk_number": "12345678", "region": "Noord"}
+    body.update(overrides)
+    return body
+
+
+def outbox_types(settings: Settings) -> list[str]:
+    with psycopg.connect(settings.database_url) as conn:
+        return [r[0] for r in conn.execute("SELECT event_type FROM outbox ORDER BY id")]
+
+
+def test_register_company_creates_it_with_location_event_and_audit(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/api/v1/companies", json=company(), headers={**admin(app), "X-Correlation-ID": "req-1"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert uuid.UUID(body["id"])
+    assert response.headers["Location"] == f"/api/v1/companies/{body['id']}"
+    assert response.headers["X-Correlation-ID"] == "req-1"
+    assert client.get(response.headers["Location"], headers=admin(app)).get_json()["name"] == "Bouwbedrijf De Vries"
+    settings = app.config["SETTINGS"]
+    assert outbox_types(settings) == ["progadmin.enrolment.CompanyRegistered.v1"]
+    with psycopg.connect(settings.database_url) as conn:
+        payload = conn.execute("SELECT payload FROM outbox").fetchone()[0]
+        audit = conn.execute("SELECT actor, action, correlation_id FROM audit_log").fetchall()
+    assert payload["correlationid"] == "req-1" and payload["subject"] == body["id"]
+    assert audit == [("tester", "company.register", "req-1")]
+
+
+@pytest.mark.parametrize(("field", "value", "reason"), [
+    ("name", "", "Length must be between 1 and 200."),
+    ("kvk_number", "1234567", "must be exactly 8 digits"),
+    ("kvk_number", "1234567a", "must be exactly 8 digits"),
+    ("region", "West", "Must be one of: Noord, Midden, Zuid."),
+    ("name", None, "Field may not be null."),
+])
+def test_each_invalid_field_is_named_in_a_422_problem_and_nothing_changes(
+        app: Flask, client: FlaskClient, field: str, value: object, reason: str) -> None:
+    response = client.post("/api/v1/companies", json=company(**{field: value}), headers=admin(app))
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 422 and problem["type"].endswith("invalid-input")
+    assert {"name": field, "reason": reason} in problem["invalid_params"]
+    assert outbox_types(app.config["SETTINGS"]) == []
+
+
+def test_every_missing_field_is_listed(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/api/v1/companies", json={"unexpected": 1}, headers=admin(app))
+    assert response.status_code == 422
+    names = {p["name"] for p in response.get_json()["invalid_params"]}
+    assert names == {"name", "kvk_number", "region", "unexpected"}
+
+
+def test_duplicate_kvk_number_is_a_409_with_the_field(app: Flask, client: FlaskClient) -> None:
+    assert client.post("/api/v1/companies", json=company(), headers=admin(app)).status_code == 201
+    response = client.post("/api/v1/companies", json=company(name="Other"), headers=admin(app))
+    assert response.status_code == 409
+    assert response.get_json()["invalid_params"] == [{"name": "kvk_number", "reason": "already registered"}]
+    assert len(outbox_types(app.config["SETTINGS"])) == 1
+
+
+def test_authentication_and_roles(app: Flask, client: FlaskClient) -> None:
+    settings = app.config["SETTINGS"]
+    no_token = client.post("/api/v1/companies", json=company())
+    assert no_token.status_code == 401 and no_token.headers["WWW-Authenticate"].startswith("Bearer")
+    forged = client.post("/api/v1/companies", json=company(),
+                         headers={"Authorization": "Bearer " + "x.y.z"})
+    assert forged.status_code == 401
+    for role in ("coordinator", "facilitator", "reporting_consumer"):
+        response = client.post("/api/v1/companies", json=company(), headers=bearer(settings, role, regions=["Noord"]))
+        assert response.status_code == 403, role
+    assert client.get("/api/v1/companies", headers=bearer(settings, "facilitator")).status_code == 403
+
+
+def test_coordinators_see_only_their_regions(app: Flask, client: FlaskClient) -> None:
+    settings = app.config["SETTINGS"]
+    ids = {}
+    for i, region in enumerate(["Noord", "Midden", "Zuid"]):
+        r = client.post("/api/v1/companies", json=company(kvk_number=f"1000000{i}", region=region, name=region),
+                        headers=admin(app))
+        ids[region] = r.get_json()["id"]
+    noord = bearer(settings, "coordinator", regions=["Noord"])
+    listing = client.get("/api/v1/companies", headers=noord).get_json()
+    assert [c["region"] for c in listing["items"]] == ["Noord"] and listing["total"] == 1
+    assert client.get(f"/api/v1/companies/{ids['Zuid']}", headers=noord).status_code == 404
+    assert client.get(f"/api/v1/companies/{ids['Noord']}", headers=noord).status_code == 200
+
+
+def test_lists_paginate_with_links_and_a_bounded_page_size(app: Flask, client: FlaskClient) -> None:
+    for i in range(5):
+        client.post("/api/v1/companies", json=company(kvk_number=f"2000000{i}", name=f"B{i}"), headers=admin(app))
+    first = client.get("/api/v1/companies?page_size=2&region=Noord", headers=admin(app)).get_json()
+    assert first["total"] == 5 and [c["name"] for c in first["items"]] == ["B0", "B1"]
+    assert first["links"]["prev"] is None
+    second = client.get(first["links"]["next"], headers=admin(app)).get_json()
+    assert [c["name"] for c in second["items"]] == ["B2", "B3"] and "region=Noord" in first["links"]["next"]
+    too_big = client.get("/api/v1/companies?page_size=101", headers=admin(app))
+    assert too_big.status_code == 422 and too_big.get_json()["invalid_params"][0]["name"] == "page_size"
+
+
+def test_idempotency_key_replays_the_first_response(app: Flask, client: FlaskClient) -> None:
+    headers = {**admin(app), "Idempotency-Key": "abc-1"}
+    first = client.post("/api/v1/companies", json=company(), headers=headers)
+    again = client.post("/api/v1/companies", json=company(), headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json() and again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert len(outbox_types(app.config["SETTINGS"])) == 1
+    reused = client.post("/api/v1/companies", json=company(name="Different"), headers=headers)
+    assert reused.status_code == 422 and reused.get_json()["type"].endswith("idempotency-key-reused")
+
+
+def test_concurrent_retries_with_one_key_create_one_company(app: Flask) -> None:
+    headers = {**admin(app), "Idempotency-Key": "race-1"}
+    statuses: list[int] = []
+
+    def post() -> None:
+        statuses.append(app.test_client().post("/api/v1/companies", json=company(), headers=headers).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 8
+    assert len(outbox_types(app.config["SETTINGS"])) == 1
+
+
+def test_a_failed_request_does_not_burn_its_idempotency_key(app: Flask, client: FlaskClient) -> None:
+    headers = {**admin(app), "Idempotency-Key": "k-422"}
+    assert client.post("/api/v1/companies", json=company(region="West"), headers=headers).status_code == 422
+    # The stored answer to that key is the 422: same body, same answer.
+    replay = client.post("/api/v1/companies", json=company(region="West"), headers=headers)
+    assert replay.status_code == 422 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_health_metrics_openapi_and_docs(app: Flask, client: FlaskClient) -> None:
+    assert client.get("/livez").get_json()["status"] == "ok"
+    ready = client.get("/readyz")
+    assert ready.status_code == 503  # this app's Kafka address is deliberately unreachable
+    assert ready.get_json()["checks"] == {"database": "ok", "kafka": "unreachable"}
+    client.get("/api/v1/companies", headers=admin(app))
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'http_requests_total{endpoint="companies.list_companies"' in metrics
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1") and "/api/v1/companies" in spec["paths"]
+    docs = client.get("/api/v1/docs")
+    assert docs.status_code == 200 and b"swagger-ui" in docs.data
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert json.loads(missing.data)["instance"] == "/api/v1/nothing-here"
+
+
+def test_readyz_is_ready_with_database_and_kafka(platform: Platform) -> None:
+    app = create_app(platform.settings("enrolment"))
+    try:
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 200, ready.get_json()
+    finally:
+        app.config["POOL"].close()
