@@ -138,3 +138,30 @@ def test_poison_messages_go_to_the_dlq_with_headers_and_the_consumer_carries_on(
         claimed = conn.execute("SELECT count(*) FROM processed_events WHERE event_id = %s",
                                (poison["id"],)).fetchone()
     assert claimed is not None and claimed[0] == 0
+
+
+def test_dead_letters_can_be_listed_and_replayed_once_the_cause_is_fixed(reporting: Settings) -> None:
+    from services.common.dlq import read_dead_letters, replay
+
+    topic = reporting.topic("enrolment")
+    event = registered(5)
+    produce(reporting, topic, [encode(event)])
+    broken = True
+
+    def handler(conn: psycopg.Connection[Any], ev: Event) -> None:
+        if broken:
+            raise RuntimeError("projection bug")
+        count_effect(conn, ev)
+
+    consumer, stop, thread = run_consumer(reporting, f"{reporting.topic_prefix}replay", {REGISTERED: handler})
+    try:
+        wait_until(lambda: consumer.dead_lettered == 1, what="event dead-lettered")
+        letters = read_dead_letters(reporting, reporting.dlq_topic(topic))
+        assert [(d.header("dlq.consumer"), d.value) for d in letters] == [(consumer.group_id, encode(event))]
+        broken = False  # the bug is fixed; the operator replays
+        assert replay(reporting, letters) == 1
+        wait_until(lambda: consumer.applied == 1, what="replayed event applied")
+    finally:
+        stop.set()
+        thread.join(10)
+    assert effects(reporting) == [event["id"]]

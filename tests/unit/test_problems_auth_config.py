@@ -1,0 +1,87 @@
+"""problem+json shaping, bearer tokens and settings (no I/O)."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.exceptions import Unauthorized
+
+from services.common.auth import mint, verify
+from services.common.config import DEV_JWT_SECRET, Settings
+from services.common.problems import flatten_messages
+from services.enrolment.domain import kvk_number_problem
+
+
+def test_nested_validation_messages_flatten_to_named_fields() -> None:
+    messages = {"name": ["Missing data for required field."],
+                "address": {"postcode": ["Not a valid postcode."]},
+                "delegates": {0: {"email": ["Not a valid email address."]}}}
+    assert flatten_messages(messages) == [
+        {"name": "name", "reason": "Missing data for required field."},
+        {"name": "address.postcode", "reason": "Not a valid postcode."},
+        {"name": "delegates.0.email", "reason": "Not a valid email address."},
+    ]
+
+
+def settings(**kw: object) -> Settings:
+    return Settings.from_env("enrolment", **kw)
+
+
+def test_tokens_round_trip_with_roles_and_regions() -> None:
+    s = settings()
+    principal = verify(s, mint(s, "anna", ["coordinator"], ["Noord", "Zuid"]))
+    assert principal.subject == "anna" and principal.roles == {"coordinator"}
+    assert principal.may_see_region("Noord") and not principal.may_see_region("Midden")
+    admin = verify(s, mint(s, "bob", ["fund_admin"]))
+    assert admin.may_see_region("Midden")
+
+
+def test_tokens_with_another_secret_audience_or_expired_are_refused() -> None:
+    s = settings()
+    other = settings(jwt_secret="another-secret-of-sufficient-length-123")
+    with pytest.raises(Unauthorized):
+        verify(s, mint(other, "x", ["fund_admin"]))
+    with pytest.raises(Unauthorized):
+        verify(s, mint(settings(jwt_audience="elsewhere"), "x", ["fund_admin"]))
+    expired = jwt.encode({"sub": "x", "roles": ["fund_admin"], "iss": s.jwt_issuer, "aud": s.jwt_audience,
+                          "exp": int(time.time()) - 10}, s.jwt_secret, algorithm="HS256")
+    with pytest.raises(Unauthorized, match="expired"):
+        verify(s, expired)
+    with pytest.raises(ValueError):
+        mint(s, "x", ["superuser"])
+
+
+def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROGADMIN_ENV", "production")
+    monkeypatch.delenv("PROGADMIN_JWT_SECRET", raising=False)
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        Settings.from_env("enrolment")
+    monkeypatch.setenv("PROGADMIN_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
+    assert Settings.from_env("enrolment").jwt_secret != DEV_JWT_SECRET
+
+
+def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROGADMIN_SESSIONS_DATABASE_URL", "postgresql://s:s@db.example:5432/sessions")
+    monkeypatch.setenv("PROGADMIN_KAFKA_BOOTSTRAP", "k1:9092,k2:9092")
+    monkeypatch.setenv("PROGADMIN_TOPIC_PARTITIONS", "12")
+    s = Settings.from_env("sessions")
+    assert (s.database_url, s.kafka_bootstrap, s.topic_partitions) == (
+        "postgresql://s:s@db.example:5432/sessions", "k1:9092,k2:9092", 12)
+    assert s.topic("enrolment") == "progadmin.enrolment.events"
+    assert s.dlq_topic(s.topic("sessions")) == "progadmin.sessions.events.dlq"
+    with pytest.raises(ValueError):
+        Settings.from_env("billing")
+
+
+@given(st.text(alphabet="0123456789", min_size=8, max_size=8))
+def test_any_eight_digits_is_a_kvk_number(kvk: str) -> None:
+    assert kvk_number_problem(kvk) is None
+
+
+@given(st.text(max_size=12).filter(lambda s: not (len(s) == 8 and s.isascii() and s.isdigit())))
+def test_anything_else_is_not(kvk: str) -> None:
+    assert kvk_number_problem(kvk) == "must be exactly 8 digits"
