@@ -69,6 +69,7 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     urls: dict[str, Any] = field(default_factory=dict)
     kafka_reported: bool = False
+    started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
 _print_lock = threading.Lock()
@@ -175,7 +176,7 @@ def write_state(stack: Stack) -> None:
     state = {
         "mode": "detached" if stack.detach else "foreground",
         "stack_pid": os.getpid(),
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "started_at": stack.started_at,
         "ports": stack.ports,
         "postgres": {"datadir": str(stack.pg.datadir), "port": stack.pg.port} if stack.pg else None,
         "kafka": {"pid": kafka.proc.pid if kafka and kafka.proc else None,
@@ -480,6 +481,7 @@ def up(detach: bool) -> int:
     started = time.monotonic()
     timings: dict[str, float] = {}
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if our parent ignored it
     check_modules()
     LOCAL.mkdir(exist_ok=True)
     LOGS.mkdir(exist_ok=True)
@@ -559,24 +561,28 @@ def status() -> int:
         running = (LOCAL / "pg" / "postmaster.pid").exists()
         say("no stack running" + ("; a PostgreSQL cluster in .local/pg is (run deploy/down)" if running else ""))
         return 1
-    say(f"stack ({state['mode']}, started {state['started_at']})")
-    pg_port = state["postgres"]["port"]
-    say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
+    starting = state["mode"] == "detached" and alive(state.get("stack_pid"), "deploy.stack")
+    say(f"stack ({state['mode']}, started {state['started_at']}){' (still starting)' if starting else ''}")
+    # Fields are filled in as startup proceeds, so a stack caught mid-start lacks some.
+    if state.get("postgres"):
+        pg_port = state["postgres"]["port"]
+        say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
     kafka_pid = state["kafka"]["pid"]
-    say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
-        f"  {state['kafka']['bootstrap']}")
+    if kafka_pid:
+        say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
+            f"  {state['kafka']['bootstrap']}")
     for proc in state["processes"]:
         extra = ""
-        if proc["name"].endswith("-web"):
-            url = state["urls"]["services"][proc["name"].removesuffix("-web")]["livez"]
-            extra = f"  {url} -> {http_status(url) or 'no answer'}"
+        web = state["urls"].get("services", {}).get(proc["name"].removesuffix("-web"))
+        if proc["name"].endswith("-web") and web:
+            extra = f"  {web['livez']} -> {http_status(web['livez']) or 'no answer'}"
         up_ = "up" if alive(proc["pid"], proc["marker"]) else "DOWN"
         say(f"  {proc['name']:<22} pid {proc['pid']:<7} {up_}{extra}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=(__doc__ or '').splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start PostgreSQL, Kafka and the services")
     p_up.add_argument("--detach", action="store_true", help="run in the background; stop with `down`")
@@ -590,6 +596,8 @@ def main(argv: list[str] | None = None) -> int:
     except (StackError, infra.InfraError) as exc:
         loud(str(exc))
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before anything was started
+        return 130
 
 
 if __name__ == "__main__":

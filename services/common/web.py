@@ -57,7 +57,7 @@ def _metrics(app: Flask, service: str) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def _health(app: Flask, settings: Settings) -> None:

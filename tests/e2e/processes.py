@@ -30,7 +30,9 @@ class Processes:
 
     def web(self, service: str) -> str:
         port = free_port()
+        # Each gunicorn needs a control socket of its own (the default path is shared).
         self._spawn(f"{service}-web", [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+                                       "--control-socket", str(self.logdir / f"{service}.ctl"),
                                        f"services.{service}.app:create_app()"])
         url = f"http://127.0.0.1:{port}"
         self.urls[service] = url
