@@ -13,6 +13,8 @@ from typing import Any
 
 SERVICES = ("enrolment", "sessions", "notifications", "reporting")
 DEV_JWT_SECRET = "progadmin-local-development-secret-change-me"
+DEV_LINK_SECRET = "progadmin-local-link-secret-change-me"
+DEFAULT_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
 
 
 def _int(name: str, default: int) -> int:
@@ -54,6 +56,18 @@ class Settings:
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
+    # Signed links in mails (participants and directors have no login).
+    link_secret: str = DEV_LINK_SECRET
+    link_ttl_hours: int = 24 * 14
+    # Where people reach each service from outside (links in mails).
+    public_urls: dict[str, str] = field(default_factory=dict)
+    # Outgoing mail (notifications).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: str = "none"  # none | starttls | tls
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_from: str = "Programmabureau <programma@progadmin.local>"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +97,17 @@ class Settings:
             "db_pool_min": _int("PROGADMIN_DB_POOL_MIN", 1),
             "db_pool_max": _int("PROGADMIN_DB_POOL_MAX", 10),
             "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
+            "link_secret": os.environ.get("PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
+            "link_ttl_hours": _int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),
+            "public_urls": {s: os.environ.get(f"PROGADMIN_{s.upper()}_PUBLIC_URL")
+                            or f"http://127.0.0.1:{os.environ.get(f'PROGADMIN_{s.upper()}_PORT', DEFAULT_PORTS[s])}"
+                            for s in SERVICES},
+            "smtp_host": os.environ.get("PROGADMIN_SMTP_HOST", "127.0.0.1"),
+            "smtp_port": _int("PROGADMIN_SMTP_PORT", 8025),
+            "smtp_security": os.environ.get("PROGADMIN_SMTP_SECURITY", "none"),
+            "smtp_username": os.environ.get("PROGADMIN_SMTP_USERNAME", ""),
+            "smtp_password": os.environ.get("PROGADMIN_SMTP_PASSWORD", ""),
+            "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -93,6 +118,10 @@ class Settings:
         """Refuse settings that are only safe on a developer's machine."""
         if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("PROGADMIN_JWT_SECRET must be set in production")
+        if self.env == "production" and self.link_secret == DEV_LINK_SECRET:
+            raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
+        if self.smtp_security not in ("none", "starttls", "tls"):
+            raise ValueError("PROGADMIN_SMTP_SECURITY must be none, starttls or tls")
 
     def topic(self, service: str) -> str:
         """The event topic a service produces to: `progadmin.<service>.events`."""

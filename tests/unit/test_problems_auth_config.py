@@ -61,6 +61,9 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ValueError, match="JWT_SECRET"):
         Settings.from_env("enrolment")
     monkeypatch.setenv("PROGADMIN_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
+    with pytest.raises(ValueError, match="LINK_SECRET"):
+        Settings.from_env("enrolment")
+    monkeypatch.setenv("PROGADMIN_LINK_SECRET", "another-real-secret-from-the-vault-987")
     assert Settings.from_env("enrolment").jwt_secret != DEV_JWT_SECRET
 
 
@@ -85,3 +88,21 @@ def test_any_eight_digits_is_a_kvk_number(kvk: str) -> None:
 @given(st.text(max_size=12).filter(lambda s: not (len(s) == 8 and s.isascii() and s.isdigit())))
 def test_anything_else_is_not(kvk: str) -> None:
     assert kvk_number_problem(kvk) == "must be exactly 8 digits"
+
+
+def test_signed_links_refuse_tampering_expiry_and_other_actions() -> None:
+    from services.common.signed_links import InvalidLink, sign, verify
+
+    token = sign("s3cret", "cancel", {"registration_id": "r1"}, ttl_seconds=60, now=1000)
+    claims = verify("s3cret", token, "cancel", now=1030)
+    assert claims.subject == {"registration_id": "r1"} and len(claims.jti) == 32
+    signature = token.partition(".")[2]
+    forged = sign("s3cret", "cancel", {"registration_id": "r2"}, 60, now=1000).split(".")[0] + "." + signature
+    cases = [(forged, "cancel", 1030, "bad signature"), (token, "cancel", 1061, "expired"),
+             (token, "confirm", 1030, "wrong action"), ("garbage", "cancel", 1030, "malformed")]
+    for candidate, action, now, reason in cases:
+        with pytest.raises(InvalidLink) as info:
+            verify("s3cret", candidate, action, now=now)
+        assert info.value.reason == reason
+    with pytest.raises(InvalidLink, match="bad signature"):
+        verify("other-secret", token, "cancel", now=1030)
