@@ -350,9 +350,15 @@ def start_children(stack: Stack) -> None:
     (LOCAL / "run").mkdir(exist_ok=True)
     for i, svc in enumerate(SERVICES):
         colour = COLOURS[i % len(COLOURS)]
+        # One metrics folder per service so /metrics sums that service's gunicorn workers.
+        metrics_dir = LOCAL / "metrics" / svc
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
         stack.children.append(Child(
             f"{svc}-web",
-            [gunicorn, "--bind", f"127.0.0.1:{stack.ports[svc]}", "--workers", "2", "--access-logfile", "-",
+            ["env", f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}",
+             gunicorn, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{stack.ports[svc]}", "--workers", "2", "--access-logfile", "-",
              *(["--control-socket", str(LOCAL / "run" / f"{svc}-web.ctl")] if ctl else []),
              f"services.{svc}.app:create_app()"],
             f"services.{svc}.app", colour))

@@ -9,13 +9,14 @@ Prometheus `/metrics`, `Idempotency-Key` on POSTs, OpenAPI at
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -57,6 +58,12 @@ def _metrics(app: Flask, service: str) -> None:
 
     @app.get("/metrics")
     def metrics() -> Response:
+        # Under gunicorn every worker process counts for itself; with
+        # PROMETHEUS_MULTIPROC_DIR set the scrape adds all workers up.
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            combined = CollectorRegistry()
+            multiprocess.MultiProcessCollector(combined)
+            return Response(generate_latest(combined), content_type=CONTENT_TYPE_LATEST)
         return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
@@ -136,6 +143,12 @@ def create_service_app(settings: Settings, title: str, description: str = "",
     api = ProblemApi(app)
     _health(app, settings)
     _docs_page(app, title)
+
+    @app.get(API_PREFIX)
+    def index() -> Response:
+        """Where to start: the API description and the browsable page."""
+        return jsonify(service=settings.service, title=title, openapi=f"{API_PREFIX}/openapi.json",
+                       docs=f"{API_PREFIX}/docs", health={"live": "/livez", "ready": "/readyz"}, metrics="/metrics")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
