@@ -125,9 +125,11 @@ class EventConsumer:
     def poll_once(self) -> int:
         """Poll one batch, process it, commit its offsets; return records processed.
 
-        If the database is unavailable the batch is not dead-lettered: the
-        consumer seeks back to the first unprocessed record of each partition
-        and the error propagates, so the loop backs off and tries again.
+        A handler's own failures are dealt with in `_process` (retries, then
+        the DLQ); anything that escapes it is infrastructure (database down,
+        DLQ not writable). Then nothing is skipped: the consumer seeks back to
+        the first unprocessed record of each partition and the error
+        propagates, so the loop backs off and tries again.
         """
         if self._consumer is None:
             self._consumer = broker.consumer(self.settings, self.group_id, self.topics)
@@ -141,13 +143,13 @@ class EventConsumer:
                 for index, record in enumerate(records):
                     try:
                         self._process(record)
-                    except (psycopg.OperationalError, PoolTimeout):
+                    except Exception:
                         pending[0] = (tp, records[index:])
                         raise
                     done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
                     seen += 1
                 pending.pop(0)
-        except (psycopg.OperationalError, PoolTimeout):
+        except Exception:
             for tp, records in pending:
                 self._consumer.seek(tp, records[0].offset)
             raise

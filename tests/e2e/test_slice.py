@@ -60,3 +60,24 @@ def test_a_registered_company_is_counted_by_reporting(platform: Platform, runnin
     coordinator = bearer(platform.settings("enrolment"), "coordinator", regions=["Noord"])
     _, noord = call(f"{running.urls['reporting']}/api/v1/figures/companies", coordinator)
     assert noord == {"total": 0, "by_region": {}}
+
+
+def test_workers_stop_cleanly_on_sigterm(platform: Platform, tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    platform.create_topics()
+    procs = Processes(platform.env(), tmp_path)
+    try:
+        procs.worker("reporting")
+        proc = procs.procs["reporting-worker"]
+        wait_until(lambda: "worker reporting started" in procs.log("reporting-worker"), timeout=30,
+                   what="worker start")
+        started = time.monotonic()
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(20) == 0, procs.log("reporting-worker")
+        assert time.monotonic() - started < 15
+        assert "worker reporting stopped" in procs.log("reporting-worker")
+    finally:
+        procs.stop()
