@@ -25,6 +25,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# As root the platform runs PostgreSQL as the unprivileged `postgres` user
+# (initdb refuses root); Debian's package creates it, a bare image may not.
+if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+  log "creating the postgres system user"
+  useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
 if ! ls deploy/kafka/target/libs/kafka_2.13-*.jar >/dev/null 2>&1; then
   log "resolving Apache Kafka jars from Maven Central (mvn)"
   (cd deploy/kafka && mvn -q -B package)
