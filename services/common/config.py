@@ -14,6 +14,7 @@ from typing import Any
 SERVICES = ("enrolment", "sessions", "notifications", "reporting")
 DEV_JWT_SECRET = "progadmin-local-development-secret-change-me"
 DEV_LINK_SECRET = "progadmin-local-link-secret-change-me"
+DEV_PSEUDONYM_SECRET = "progadmin-local-pseudonym-secret-change-me"
 DEFAULT_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
 
 
@@ -68,6 +69,29 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = ""
     mail_from: str = "Programmabureau <programma@progadmin.local>"
+    # Notifications: delivery retries, reminders, digests, at-risk alerts.
+    mail_max_attempts: int = 5
+    mail_retry_base_seconds: int = 30
+    mail_sender_poll_ms: int = 1000
+    mail_sending_lease_seconds: int = 600
+    mail_reminder_hours: int = 48
+    mail_digest_days: int = 14
+    mail_at_risk_threshold: int = 3
+    # Sessions: a cancellation this close to the start is late; a session
+    # below its minimum this many days before start raises an alert (a
+    # programme's session_rules may override it); evaluations stay open
+    # this many days after a session; the below-minimum check's pace.
+    sessions_late_cancel_hours: int = 48
+    sessions_below_minimum_days: int = 7
+    sessions_evaluation_days: int = 14
+    sessions_check_interval_s: int = 60
+    # Reporting: pseudonyms in the external event stream, the smallest group
+    # whose evaluation average is shown, webhook delivery (retry window, timeout, pace).
+    reporting_pseudonym_secret: str = DEV_PSEUDONYM_SECRET
+    reporting_min_responses: int = 3
+    reporting_webhook_retry_hours: int = 24
+    reporting_webhook_timeout_s: int = 10
+    reporting_webhook_poll_ms: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -108,6 +132,23 @@ class Settings:
             "smtp_username": os.environ.get("PROGADMIN_SMTP_USERNAME", ""),
             "smtp_password": os.environ.get("PROGADMIN_SMTP_PASSWORD", ""),
             "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
+            "mail_max_attempts": _int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
+            "mail_retry_base_seconds": _int("PROGADMIN_MAIL_RETRY_BASE_SECONDS", 30),
+            "mail_sender_poll_ms": _int("PROGADMIN_MAIL_SENDER_POLL_MS", 1000),
+            "mail_sending_lease_seconds": _int("PROGADMIN_MAIL_SENDING_LEASE_SECONDS", 600),
+            "mail_reminder_hours": _int("PROGADMIN_MAIL_REMINDER_HOURS", 48),
+            "mail_digest_days": _int("PROGADMIN_MAIL_DIGEST_DAYS", 14),
+            "mail_at_risk_threshold": _int("PROGADMIN_MAIL_AT_RISK_THRESHOLD", 3),
+            "sessions_late_cancel_hours": _int("PROGADMIN_SESSIONS_LATE_CANCEL_HOURS", 48),
+            "sessions_below_minimum_days": _int("PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS", 7),
+            "sessions_evaluation_days": _int("PROGADMIN_SESSIONS_EVALUATION_DAYS", 14),
+            "sessions_check_interval_s": _int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
+            "reporting_pseudonym_secret": os.environ.get("PROGADMIN_REPORTING_PSEUDONYM_SECRET",
+                                                         DEV_PSEUDONYM_SECRET),
+            "reporting_min_responses": _int("PROGADMIN_REPORTING_MIN_RESPONSES", 3),
+            "reporting_webhook_retry_hours": _int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
+            "reporting_webhook_timeout_s": _int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
+            "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
         }
         values.update(overrides)
         settings = cls(**values)
@@ -120,6 +161,8 @@ class Settings:
             raise ValueError("PROGADMIN_JWT_SECRET must be set in production")
         if self.env == "production" and self.link_secret == DEV_LINK_SECRET:
             raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
+        if self.env == "production" and self.reporting_pseudonym_secret == DEV_PSEUDONYM_SECRET:
+            raise ValueError("PROGADMIN_REPORTING_PSEUDONYM_SECRET must be set in production")
         if self.smtp_security not in ("none", "starttls", "tls"):
             raise ValueError("PROGADMIN_SMTP_SECURITY must be none, starttls or tls")
 

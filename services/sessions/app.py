@@ -6,11 +6,19 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.sessions.api import read_model, registrations, sessions
+from services.sessions.calendar import CalendarFeeds, calendars
+from services.sessions.links import links
+from services.sessions.service import Sessions
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("sessions")
-    app, _api = create_service_app(
+    app, api = create_service_app(
         settings, "progadmin sessions",
         "Sessions by region, invitations, registrations, waiting lists, attendance and evaluations.")
+    app.extensions["sessions"] = Sessions(settings, app.config["POOL"])
+    app.extensions["sessions.calendars"] = CalendarFeeds(app.config["POOL"], settings.public_urls.get("sessions", ""))
+    for blueprint in (sessions, registrations, read_model, calendars, links):
+        api.register_blueprint(blueprint)
     return app

@@ -1,7 +1,48 @@
-"""`python -m services.sessions.worker`: sessions' relay and its consumer of enrolment events."""
+"""`python -m services.sessions.worker`: relay, consumer of enrolment events, and the below-minimum check."""
 
-from services.common.worker import main
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from services.common.config import Settings
+from services.common.db import open_pool
+from services.common.worker import run_worker
 from services.sessions.handlers import handlers
+from services.sessions.service import Sessions
+
+log = logging.getLogger(__name__)
+
+
+def run_below_minimum_check(settings: Settings, stop: threading.Event) -> None:
+    """Every `sessions_check_interval_s`: alert on sessions still below their minimum N days ahead."""
+    pool = open_pool(settings, name="sessions-checks")
+    service = Sessions(settings, pool)
+    try:
+        while not stop.is_set():
+            try:
+                alerted = service.check_below_minimum()
+                if alerted:
+                    log.info("below-minimum alerts for %d session(s)", len(alerted))
+            except Exception as exc:  # database down: try again next round
+                log.warning("below-minimum check failed: %s", exc)
+            stop.wait(settings.sessions_check_interval_s)
+    finally:
+        pool.close()
+
+
+def main() -> None:
+    settings = Settings.from_env("sessions")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    checker = threading.Thread(target=run_below_minimum_check, args=(settings, stop), name="below-minimum",
+                               daemon=True)
+    checker.start()
+    run_worker(settings, ["enrolment"], handlers(settings), stop=stop, install_signals=False)
+    checker.join(timeout=10)
+
 
 if __name__ == "__main__":
-    main("sessions", consumes=["enrolment"], handlers_factory=handlers)
+    main()

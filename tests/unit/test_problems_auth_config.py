@@ -64,6 +64,9 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     with pytest.raises(ValueError, match="LINK_SECRET"):
         Settings.from_env("enrolment")
     monkeypatch.setenv("PROGADMIN_LINK_SECRET", "another-real-secret-from-the-vault-987")
+    with pytest.raises(ValueError, match="PSEUDONYM_SECRET"):
+        Settings.from_env("enrolment")
+    monkeypatch.setenv("PROGADMIN_REPORTING_PSEUDONYM_SECRET", "a-third-real-secret-from-the-vault-55")
     assert Settings.from_env("enrolment").jwt_secret != DEV_JWT_SECRET
 
 

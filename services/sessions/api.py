@@ -1,0 +1,245 @@
+"""Sessions' HTTP routes for coordinators, facilitators and fund administrators: parse, call, dump."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC
+from typing import Any
+
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+
+from services.common.auth import current_principal, require_roles
+from services.common.schemas import offset_of, page
+from services.sessions import domain
+from services.sessions.schemas import (
+    AttendanceIn,
+    AttendanceOut,
+    CancellationIn,
+    DelegatePage,
+    DelegateQuery,
+    EvaluationIn,
+    EvaluationOut,
+    EvaluationSummaryOut,
+    InvitationIn,
+    InvitationPage,
+    InvitationsOut,
+    PageQuery,
+    ProgrammePage,
+    RegistrationIn,
+    RegistrationOut,
+    RegistrationPage,
+    RegistrationQuery,
+    RescheduleIn,
+    SessionIn,
+    SessionOut,
+    SessionPage,
+    SessionQuery,
+)
+from services.sessions.service import Sessions
+
+sessions = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
+                     description="Sessions: scheduling, invitations, registrations, attendance, evaluations")
+registrations = Blueprint("registrations", __name__, url_prefix="/api/v1/registrations",
+                          description="One registration (a place or a waiting-list spot)")
+read_model = Blueprint("read_model", __name__, url_prefix="/api/v1",
+                       description="What sessions knows of enrolment: programmes and delegates (ids only)")
+
+STAFF = ("fund_admin", "coordinator")
+ANYONE_ON_SESSIONS = ("fund_admin", "coordinator", "facilitator")
+
+
+def _service() -> Sessions:
+    service: Sessions = current_app.extensions["sessions"]
+    return service
+
+
+def session_out(row: dict[str, Any]) -> dict[str, Any]:
+    """Times in UTC plus the local start, as the API promises."""
+    starts = row["starts_at"].astimezone(UTC)
+    return {**row, "starts_at": starts, "ends_at": domain.ends_at(starts, row["duration_minutes"]),
+            "starts_at_local": domain.local(starts)}
+
+
+# -- sessions ---------------------------------------------------------------------
+
+
+@sessions.post("")
+@require_roles(*STAFF)
+@sessions.arguments(SessionIn)
+@sessions.response(201, SessionOut)
+def schedule_session(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Schedule a session in one of your regions (coordinators) or anywhere (fund administrators)."""
+    row = _service().schedule(current_principal(), body)
+    return session_out({**row, "registered": 0, "waitlisted": 0}), 201, {
+        "Location": url_for("sessions.get_session", session_id=row["id"])}
+
+
+@sessions.get("")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.arguments(SessionQuery, location="query")
+@sessions.response(200, SessionPage)
+def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
+    """Sessions you may see: your regions (coordinators) or your own sessions (facilitators)."""
+    limit, offset = offset_of(query)
+    filters = {k: v for k, v in query.items() if k not in ("page", "page_size")}
+    rows, total = _service().sessions(current_principal(), filters, limit, offset)
+    return page([session_out(r) for r in rows], total, query)
+
+
+@sessions.get("/<uuid:session_id>")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.response(200, SessionOut)
+def get_session(session_id: uuid.UUID) -> dict[str, Any]:
+    """One session with its numbers of registered and waiting people."""
+    return session_out(_service().session(current_principal(), session_id))
+
+
+def _with_counts(row: dict[str, Any]) -> dict[str, Any]:
+    return session_out(_service().session(current_principal(), row["id"]))
+
+
+@sessions.post("/<uuid:session_id>/rescheduling")
+@require_roles(*STAFF)
+@sessions.arguments(RescheduleIn)
+@sessions.response(200, SessionOut)
+def reschedule_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Change time, place, capacity or facilitators; the whole plan is checked again."""
+    return _with_counts(_service().reschedule(current_principal(), session_id, body))
+
+
+@sessions.post("/<uuid:session_id>/confirmation")
+@require_roles(*STAFF)
+@sessions.response(200, SessionOut)
+def confirm_session(session_id: uuid.UUID) -> dict[str, Any]:
+    """Confirm a planned session (it will go ahead)."""
+    return _with_counts(_service().confirm(current_principal(), session_id))
+
+
+@sessions.post("/<uuid:session_id>/cancellation")
+@require_roles(*STAFF)
+@sessions.arguments(CancellationIn)
+@sessions.response(200, SessionOut)
+def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Cancel a session with a reason; every registration is cancelled with it."""
+    return _with_counts(_service().cancel(current_principal(), session_id, body["reason"]))
+
+
+@sessions.post("/<uuid:session_id>/closing")
+@require_roles(*STAFF)
+@sessions.response(200, SessionOut)
+def close_session(session_id: uuid.UUID) -> dict[str, Any]:
+    """Close a session that took place (attendance of every registration recorded): it becomes held."""
+    return _with_counts(_service().close(current_principal(), session_id))
+
+
+@sessions.post("/<uuid:session_id>/invitations")
+@require_roles(*STAFF)
+@sessions.arguments(InvitationIn)
+@sessions.response(201, InvitationsOut)
+def invite(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Invite every eligible delegate of the session's region, or the people named (all or none)."""
+    invited = _service().invite(current_principal(), session_id, body.get("person_ids"))
+    return {"invited": invited, "count": len(invited)}
+
+
+@sessions.get("/<uuid:session_id>/invitations")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.arguments(PageQuery, location="query")
+@sessions.response(200, InvitationPage)
+def list_invitations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    limit, offset = offset_of(query)
+    rows, total = _service().invitations(current_principal(), session_id, limit, offset)
+    return page(rows, total, query)
+
+
+@sessions.post("/<uuid:session_id>/registrations")
+@require_roles(*STAFF)
+@sessions.arguments(RegistrationIn)
+@sessions.response(201, RegistrationOut)
+def register(body: dict[str, Any], session_id: uuid.UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Register a delegate: a place while there is one, else the waiting list (status says which)."""
+    reg = _service().register(current_principal(), session_id, body["person_id"])
+    return reg, 201, {"Location": url_for("registrations.get_registration", registration_id=reg["id"])}
+
+
+@sessions.get("/<uuid:session_id>/registrations")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.arguments(RegistrationQuery, location="query")
+@sessions.response(200, RegistrationPage)
+def list_registrations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Registrations in arrival order; the waiting list is `?status=waitlisted`."""
+    limit, offset = offset_of(query)
+    rows, total = _service().registrations(current_principal(), session_id, query.get("status"), limit, offset)
+    return page(rows, total, query)
+
+
+@sessions.post("/<uuid:session_id>/attendance")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.arguments(AttendanceIn)
+@sessions.response(200, AttendanceOut)
+def record_attendance(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Record attended / no_show / excused per registration (facilitators of the session may too)."""
+    return {"records": _service().record_attendance(current_principal(), session_id, body["records"])}
+
+
+@sessions.post("/<uuid:session_id>/evaluations")
+@require_roles(*STAFF)
+@sessions.arguments(EvaluationIn)
+@sessions.response(201, EvaluationOut)
+def enter_evaluation(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Enter an attendee's evaluation (e.g. a paper form); participants use their signed link."""
+    return _service().evaluate(current_principal(), session_id, body["person_id"], body["score"],
+                               body.get("comment"))
+
+
+@sessions.get("/<uuid:session_id>/evaluation-summary")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.response(200, EvaluationSummaryOut)
+def evaluation_summary(session_id: uuid.UUID) -> dict[str, Any]:
+    """Number of evaluations, and the average and comments once the group is large enough to stay anonymous."""
+    return _service().evaluation_summary(current_principal(), session_id)
+
+
+# -- registrations --------------------------------------------------------------------
+
+
+@registrations.get("/<uuid:registration_id>")
+@require_roles(*ANYONE_ON_SESSIONS)
+@registrations.response(200, RegistrationOut)
+def get_registration(registration_id: uuid.UUID) -> dict[str, Any]:
+    return _service().registration(current_principal(), registration_id)
+
+
+@registrations.post("/<uuid:registration_id>/cancellation")
+@require_roles(*STAFF)
+@registrations.response(200, RegistrationOut)
+def cancel_registration(registration_id: uuid.UUID) -> dict[str, Any]:
+    """Cancel (afzeggen) on a participant's behalf; the next on the waiting list moves up."""
+    return _service().cancel_registration(current_principal(), registration_id)
+
+
+# -- read model -------------------------------------------------------------------------
+
+
+@read_model.get("/programmes")
+@require_roles(*ANYONE_ON_SESSIONS)
+@read_model.arguments(PageQuery, location="query")
+@read_model.response(200, ProgrammePage)
+def list_programmes(query: dict[str, Any]) -> dict[str, Any]:
+    """Programmes known from enrolment's events, with their session rules."""
+    limit, offset = offset_of(query)
+    rows, total = _service().programmes(limit, offset)
+    return page(rows, total, query)
+
+
+@read_model.get("/delegates")
+@require_roles(*STAFF)
+@read_model.arguments(DelegateQuery, location="query")
+@read_model.response(200, DelegatePage)
+def list_delegates(query: dict[str, Any]) -> dict[str, Any]:
+    """Delegates (pseudonymous ids, company, job level) and whether they may be invited."""
+    limit, offset = offset_of(query)
+    rows, total = _service().delegates(current_principal(), query.get("programme_id"), query.get("region"),
+                                       limit, offset)
+    return page(rows, total, query)

@@ -1,0 +1,130 @@
+"""Session rules, free of I/O: scheduling checks, time zones, transitions, windows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+REGIONS = ("Noord", "Midden", "Zuid")
+TYPES = ("dialogue", "intervision", "workshop", "kick_off", "closing")
+FORMATS = ("on_site", "regional_venue", "online")
+STATUSES = ("planned", "confirmed", "held", "cancelled")
+ATTENDANCE = ("attended", "no_show", "excused")
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+# Evaluation averages are shown only for groups at least this large, so a
+# score cannot be traced to one person.
+MIN_GROUP_FOR_AVERAGE = 5
+
+# Which status may follow which: the 409 answers list them.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "planned": ("confirmed", "held", "cancelled"),
+    "confirmed": ("held", "cancelled"),
+    "held": (),
+    "cancelled": (),
+}
+
+
+@dataclass(frozen=True)
+class SessionRules:
+    """A programme's rules as enrolment published them."""
+
+    min_duration_minutes: int
+    max_duration_minutes: int
+    online_facilitators: int
+
+
+def to_utc(value: datetime) -> datetime:
+    """Interpret a naive time as Europe/Amsterdam wall-clock time; return UTC.
+
+    Raises ValueError for a wall-clock time that does not exist (the spring
+    DST gap) or exists twice (the autumn overlap): the caller must then give
+    an explicit offset.
+    """
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    first = value.replace(tzinfo=LOCAL_TZ, fold=0)
+    second = value.replace(tzinfo=LOCAL_TZ, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        # zoneinfo gives different offsets for fold 0/1 both in the gap and
+        # in the overlap; a round trip tells which one this is.
+        if first.astimezone(UTC).astimezone(LOCAL_TZ).replace(tzinfo=None) != value:
+            raise ValueError("this local time does not exist (daylight saving time starts); give an offset")
+        raise ValueError("this local time occurs twice (daylight saving time ends); give an offset")
+    return first.astimezone(UTC)
+
+
+def local(value: datetime) -> datetime:
+    """A UTC time as Europe/Amsterdam time (with its offset)."""
+    return value.astimezone(LOCAL_TZ)
+
+
+def schedule_problems(*, rules: SessionRules, programme_regions: Iterable[str], region: str, format_: str,
+                      starts_at: datetime, duration_minutes: int, capacity_min: int, capacity_max: int,
+                      facilitator_ids: list[str], venue_address: str | None,
+                      online_url: str | None) -> dict[str, str | list[str]]:
+    """Every reason a session's plan is unacceptable, by field; empty when fine."""
+    problems: dict[str, str | list[str]] = {}
+    if region not in set(programme_regions):
+        problems["region"] = f"the programme does not run in region {region}"
+    if duration_minutes <= 0:
+        problems["ends_at"] = "the session must end after it starts"
+    elif not rules.min_duration_minutes <= duration_minutes <= rules.max_duration_minutes:
+        problems["duration_minutes"] = (f"must be between {rules.min_duration_minutes} and "
+                                        f"{rules.max_duration_minutes} minutes for this programme")
+    if capacity_min > capacity_max:
+        problems["capacity_min"] = "must not be greater than capacity_max"
+    if len(set(facilitator_ids)) != len(facilitator_ids):
+        problems["facilitator_ids"] = "a facilitator is listed twice"
+    elif format_ == "online" and len(facilitator_ids) < rules.online_facilitators:
+        problems["facilitator_ids"] = (f"an online session needs at least {rules.online_facilitators} "
+                                       "facilitators in this programme")
+    if format_ == "online":
+        if not online_url:
+            problems["online_url"] = "an online session needs a meeting URL"
+    elif not venue_address:
+        problems["venue_address"] = "a session on site or at a regional venue needs an address"
+    return problems
+
+
+def ends_at(starts_at: datetime, duration_minutes: int) -> datetime:
+    return starts_at + timedelta(minutes=duration_minutes)
+
+
+def overlaps(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> bool:
+    """Half-open intervals: a session ending at 12:00 does not overlap one starting at 12:00."""
+    return a_start < b_end and b_start < a_end
+
+
+def is_late_cancellation(starts_at: datetime, now: datetime, late_hours: int) -> bool:
+    """A cancellation within `late_hours` of the start is late ("laat afgezegd")."""
+    return starts_at - now < timedelta(hours=late_hours)
+
+
+def evaluation_window(session_end: datetime, days: int) -> tuple[datetime, datetime]:
+    """Evaluations open when the session has ended and close `days` later."""
+    return session_end, session_end + timedelta(days=days)
+
+
+def below_minimum_due(starts_at: datetime, now: datetime, days: int) -> bool:
+    """The session starts within `days` days from now (and has not started)."""
+    return now < starts_at <= now + timedelta(days=days)
+
+
+def consecutive_no_shows(history: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Pairs (earlier, later session id) of consecutive no-shows in a chronological attendance history.
+
+    `history` lists (session_id, attendance) by session start. "Excused"
+    breaks nothing: it is neither a show nor a no-show, so it is skipped.
+    """
+    relevant = [(s, a) for s, a in history if a in ("attended", "no_show")]
+    return [(relevant[i][0], relevant[i + 1][0]) for i in range(len(relevant) - 1)
+            if relevant[i][1] == "no_show" and relevant[i + 1][1] == "no_show"]
+
+
+def average(scores: list[int]) -> float | None:
+    """Average rounded to two decimals, hidden (None) for groups too small to stay anonymous."""
+    if len(scores) < MIN_GROUP_FOR_AVERAGE:
+        return None
+    return round(sum(scores) / len(scores), 2)

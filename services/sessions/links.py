@@ -1,0 +1,232 @@
+"""Participant actions through signed, expiring, single-use links (no login).
+
+Notifications mints the links (`signed_links.sign(link_secret, action, {"session_id", "person_id"}, ttl)`).
+GET shows a small page with a button and never acts: mail scanners fetch
+links. POST performs the action; the link's jti is claimed in the same
+transaction as the action, so a link works once, and a refused action
+(session full of rules, say) leaves the link usable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, current_app, jsonify, render_template_string, request
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from services.common.db import request_connection
+from services.common.problems import flatten_messages, problem_response
+from services.common.signed_links import InvalidLink, LinkClaims, verify
+from services.sessions import db, domain
+from services.sessions.calendar import FORMAT_NL, TYPE_NL
+from services.sessions.db import Conn, Row
+from services.sessions.schemas import LinkEvaluationIn
+from services.sessions.service import Sessions
+
+ACTIONS = ("confirm", "cancel", "evaluate")
+links = Blueprint("links", __name__, url_prefix="/api/v1/links",
+                  description="Signed links from mails: confirm, cancel, evaluate (no bearer token)")
+
+PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title_nl }}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
+.en{color:#555;font-size:.95em;border-top:1px solid #ddd;margin-top:1.5rem;padding-top:.5rem}
+button{font-size:1.1rem;padding:.5rem 1.2rem}label{display:block;margin:.6rem 0 .2rem}</style></head>
+<body>
+<h1>{{ title_nl }}</h1>
+{% if session %}<p>{{ session.what }} &middot; {{ session.when }} &middot; {{ session.where }}</p>{% endif %}
+<p>{{ text_nl }}</p>
+{% if form %}
+<form method="post" action="{{ form.action }}">
+  <input type="hidden" name="token" value="{{ form.token }}">
+  {% if form.evaluate %}
+  <label for="score">Uw cijfer (1-10) / Your score</label>
+  <select id="score" name="score" required>{% for n in range(1, 11) %}<option value="{{ n }}"
+    {% if n == 8 %}selected{% endif %}>{{ n }}</option>{% endfor %}</select>
+  <label for="comment">Toelichting (optioneel) / Comment (optional)</label>
+  <textarea id="comment" name="comment" rows="4" cols="40" maxlength="2000"></textarea>
+  {% endif %}
+  <p><button type="submit">{{ form.button }}</button></p>
+</form>
+{% endif %}
+<div class="en" lang="en"><strong>{{ title_en }}</strong><br>{{ text_en }}</div>
+</body></html>"""
+
+BUTTONS = {"confirm": "Ik kom / I will attend", "cancel": "Ik zeg af / I cannot attend",
+           "evaluate": "Verstuur / Send"}
+ASK = {
+    "confirm": ("Aanmelden", "Bevestig dat u deze sessie bijwoont.", "Register",
+                "Confirm that you will attend this session."),
+    "cancel": ("Afzeggen", "Zeg uw deelname aan deze sessie af. Uw plaats gaat naar de wachtlijst.",
+               "Cancel", "Cancel your place in this session; it goes to the next person on the waiting list."),
+    "evaluate": ("Evaluatie", "Hoe waardeert u deze sessie? Uw cijfer wordt alleen anoniem gedeeld.",
+                 "Evaluation", "How would you rate this session? Scores are only shared anonymously."),
+}
+REFUSED = {
+    "expired": (410, "Link verlopen", "Deze link is verlopen. Neem contact op met uw regiocoördinator.",
+                "Link expired", "This link has expired. Please contact your regional coordinator."),
+    "used": (410, "Link al gebruikt", "Deze link is al gebruikt en werkt maar één keer.",
+             "Link already used", "This link has already been used; it works only once."),
+    "invalid": (403, "Ongeldige link", "Deze link is ongeldig. Gebruik de link uit uw e-mail ongewijzigd.",
+                "Invalid link", "This link is not valid. Please use the link from your e-mail unchanged."),
+}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or (best == "application/json" and "text/html" not in request.accept_mimetypes.values())
+
+
+def _page(status: int, title_nl: str, text_nl: str, title_en: str, text_en: str, *,
+          session: Row | None = None, form: dict[str, Any] | None = None) -> Response:
+    html = render_template_string(PAGE, title_nl=title_nl, text_nl=text_nl, title_en=title_en, text_en=text_en,
+                                  session=_describe(session) if session else None, form=form)
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _describe(s: Row) -> dict[str, str]:
+    where = "online" if s["format"] == "online" else str(s["venue_address"] or FORMAT_NL[s["format"]])
+    return {"what": str(TYPE_NL.get(s["type"], s["type"])), "when": f"{domain.local(s['starts_at']):%d-%m-%Y %H:%M}",
+            "where": where}
+
+
+def _refused(kind: str) -> Response:
+    status, title_nl, text_nl, title_en, text_en = REFUSED[kind]
+    if _wants_json():
+        body = {"type": f"urn:progadmin:problem:link-{kind}", "title": title_en, "status": status,
+                "detail": text_en, "detail_nl": text_nl, "instance": request.path}
+        return Response(jsonify(body).get_data(), status=status, mimetype="application/problem+json")
+    return _page(status, title_nl, text_nl, title_en, text_en)
+
+
+def _claims(action: str, token: str) -> LinkClaims | Response:
+    """Verified claims, or the page refusing the link."""
+    try:
+        claims = verify(current_app.config["SETTINGS"].link_secret, token, action)
+        uuid.UUID(claims.subject.get("session_id", "")), uuid.UUID(claims.subject.get("person_id", ""))
+    except InvalidLink as exc:
+        return _refused("expired" if exc.reason == "expired" else "invalid")
+    except ValueError:
+        return _refused("invalid")
+    return claims
+
+
+@contextlib.contextmanager
+def _one_transaction() -> Iterator[Conn]:
+    """The jti claim and the use case commit together: use cases join this transaction."""
+    outer = request_connection.get()
+    if outer is not None:  # an Idempotency-Key request already opened one
+        with outer.transaction():
+            yield outer
+        return
+    pool = current_app.config["POOL"]
+    with pool.connection() as conn, conn.transaction():
+        token = request_connection.set(conn)
+        try:
+            yield conn
+        finally:
+            request_connection.reset(token)
+
+
+def _action_error(error: HTTPException, session: Row | None) -> Response:
+    if _wants_json():
+        return problem_response(error, request.path)
+    return _page(error.code or 400, "Dat lukte niet", str(error.description or ""), "That did not work",
+                 str(error.description or ""), session=session)
+
+
+@links.route("/<any(confirm, cancel, evaluate):action>", methods=["GET"])
+@links.doc(security=[], parameters=[{"in": "query", "name": "token", "required": True, "schema": {"type": "string"}}])
+def show(action: str) -> Response:
+    """A page with a button; GET never acts (mail scanners prefetch links)."""
+    token = request.args.get("token", "")
+    claims = _claims(action, token)
+    if isinstance(claims, Response):
+        return claims
+    pool = current_app.config["POOL"]
+    with pool.connection() as conn:
+        if db.link_used(conn, claims.jti):
+            return _refused("used")
+        session = db.get_session(conn, uuid.UUID(claims.subject["session_id"]))
+    if session is None:
+        return _refused("invalid")
+    title_nl, text_nl, title_en, text_en = ASK[action]
+    form = {"action": request.path, "token": token, "button": BUTTONS[action], "evaluate": action == "evaluate"}
+    return _page(200, title_nl, text_nl, title_en, text_en, session=session, form=form)
+
+
+@links.route("/<any(confirm, cancel, evaluate):action>", methods=["POST"])
+@links.doc(security=[])
+def act(action: str) -> Response:
+    """Perform the link's action once: form or JSON in, HTML or JSON (by Accept) out."""
+    body: dict[str, Any] = dict(request.get_json(silent=True) or {}) if request.is_json else dict(request.form)
+    token = request.args.get("token") or str(body.pop("token", "") or "")
+    claims = _claims(action, token)
+    if isinstance(claims, Response):
+        return claims
+    evaluation: dict[str, Any] = {}
+    if action == "evaluate":
+        try:
+            evaluation = LinkEvaluationIn().load({k: v for k, v in body.items() if k in ("score", "comment")})
+        except ValidationError as exc:
+            if _wants_json():
+                return Response(jsonify({"type": "urn:progadmin:problem:invalid-input", "title": "Unprocessable "
+                                         "Content", "status": 422, "invalid_params": flatten_messages(exc.messages),
+                                         "instance": request.path}).get_data(), status=422,
+                                mimetype="application/problem+json")
+            return _page(422, "Controleer uw invoer", "Kies een cijfer van 1 tot en met 10.", "Please check",
+                         "Choose a score from 1 to 10.")
+    service: Sessions = current_app.extensions["sessions"]
+    session_id, person_id = uuid.UUID(claims.subject["session_id"]), uuid.UUID(claims.subject["person_id"])
+    session: Row | None = None
+    try:
+        with _one_transaction() as conn:
+            session = db.get_session(conn, session_id)
+            if not db.claim_link(conn, claims.jti, action):
+                return _refused("used")
+            result = _perform(service, conn, action, session_id, person_id, evaluation)
+    except HTTPException as error:
+        return _action_error(error, session)
+    if _wants_json():
+        return jsonify({"action": action, **result})
+    return _page(200, result["title_nl"], result["text_nl"], result["title_en"], result["text_en"], session=session)
+
+
+def _perform(service: Sessions, conn: Conn, action: str, session_id: uuid.UUID, person_id: uuid.UUID,
+             evaluation: dict[str, Any]) -> dict[str, Any]:
+    from werkzeug.exceptions import Conflict as HTTPConflict
+
+    if action == "confirm":
+        reg = service.register(None, session_id, person_id)
+        if reg["status"] == "registered":
+            return {"status": "registered", "registration_id": str(reg["id"]), "title_nl": "U bent aangemeld",
+                    "text_nl": "Tot dan! U ontvangt vooraf nog een herinnering.", "title_en": "You are registered",
+                    "text_en": "See you there; you will get a reminder beforehand."}
+        position = int(reg["position"])
+        return {"status": "waitlisted", "registration_id": str(reg["id"]), "position": position,
+                "title_nl": "U staat op de wachtlijst",
+                "text_nl": f"De sessie is vol. U staat op plaats {position} van de wachtlijst; komt er een plaats "
+                           "vrij, dan krijgt u die automatisch en hoort u het per e-mail.",
+                "title_en": "You are on the waiting list",
+                "text_en": f"The session is full. You are number {position} on the waiting list; if a place frees "
+                           "up it is yours automatically and you will hear by e-mail."}
+    if action == "cancel":
+        live = db.live_registration(conn, session_id, person_id)
+        if live is None:
+            raise HTTPConflict("U bent niet (meer) aangemeld voor deze sessie. / You are not registered for this "
+                               "session.")
+        reg = service.cancel_registration(None, live["id"])
+        return {"status": "cancelled", "registration_id": str(reg["id"]), "late": bool(reg["cancel_late"]),
+                "title_nl": "U heeft afgezegd", "text_nl": "Jammer dat u er niet bij kunt zijn. Dank voor het "
+                "laten weten.", "title_en": "You have cancelled", "text_en": "Sorry you cannot make it; thank you "
+                "for letting us know."}
+    out = service.evaluate(None, session_id, person_id, evaluation["score"], evaluation.get("comment"))
+    return {"status": "evaluated", "evaluation_id": str(out["id"]), "score": out["score"],
+            "title_nl": "Dank voor uw evaluatie", "text_nl": "Uw beoordeling is ontvangen.",
+            "title_en": "Thank you for your evaluation", "text_en": "Your rating has been received."}

@@ -1,0 +1,99 @@
+"""A session's roster: places, the FIFO waiting list, and what a cancellation sets in motion.
+
+Every function here runs inside a use case's (or handler's) transaction with
+the session row already locked (`db.get_session(..., lock=True)`), so the
+capacity check, the arrival number and the promotions of one session are
+decided one at a time. The functions return the events to put in the outbox.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from services.common.events import Event, new_event
+from services.sessions import db
+from services.sessions.db import Conn, Row
+
+SERVICE = "sessions"
+
+
+def registration_data(session: Row, reg: Row) -> dict[str, Any]:
+    return {"session_id": str(session["id"]), "programme_id": str(session["programme_id"]),
+            "registration_id": str(reg["id"]), "person_id": str(reg["person_id"]),
+            "company_id": str(reg["company_id"])}
+
+
+def gate_refusal(standing: Row | None) -> str | None:
+    """Why a delegate may not be invited or registered (None when they may)."""
+    if standing is None:
+        return "not a delegate of this programme"
+    if standing["erased_on"] is not None:
+        return "the person's data was erased"
+    if standing["removed_on"] is not None:
+        return "the delegate was removed by the company"
+    if standing["withdrawn_on"] is not None:
+        return "the company withdrew from the programme"
+    if standing["admitted_on"] is None:
+        return "the company has not been admitted (no held intake with sufficient commitment)"
+    return None
+
+
+def _cause_of(refusal: str) -> str:
+    if "erased" in refusal:
+        return "person_erased"
+    if "withdrew" in refusal:
+        return "company_withdrew"
+    return "person_removed"
+
+
+def take_place(conn: Conn, session: Row, person_id: UUID, company_id: UUID) -> tuple[Row, list[Event]]:
+    """Register a person: a place when one is free, else the end of the waiting list."""
+    arrival = db.next_arrival(conn)
+    counts = db.roster_counts(conn, session["id"])
+    status = "registered" if counts["registered"] < session["capacity_max"] else "waitlisted"
+    registration_id = uuid.uuid4()
+    db.insert_registration(conn, registration_id, session["id"], person_id, company_id, status, arrival)
+    reg = db.get_registration(conn, registration_id)
+    assert reg is not None
+    data = registration_data(session, reg)
+    if status == "registered":
+        return reg, [new_event(SERVICE, "ParticipantRegistered", str(session["id"]), data)]
+    return reg, [new_event(SERVICE, "ParticipantWaitlisted", str(session["id"]),
+                           {**data, "position": int(reg["position"])})]
+
+
+def fill_free_places(conn: Conn, session: Row, now: datetime) -> list[Event]:
+    """Promote from the waiting list, first come first served, while places are free.
+
+    A waiting person who is no longer eligible (a withdrawal processed
+    elsewhere, say) is taken off the list instead of promoted.
+    """
+    events: list[Event] = []
+    free = session["capacity_max"] - db.roster_counts(conn, session["id"])["registered"]
+    for waiting in db.waitlist(conn, session["id"]):
+        if free <= 0:
+            break
+        refusal = gate_refusal(db.delegate_standing(conn, session["programme_id"], waiting["person_id"]))
+        if refusal is not None:
+            events += cancel(conn, session, [waiting], _cause_of(refusal), now, fill=False)
+            continue
+        db.set_registered(conn, waiting["id"], now)
+        events.append(new_event(SERVICE, "WaitlistPromoted", str(session["id"]), registration_data(session, waiting)))
+        free -= 1
+    return events
+
+
+def cancel(conn: Conn, session: Row, regs: list[Row], cause: str, now: datetime, *, late: bool = False,
+           fill: bool = True) -> list[Event]:
+    """Cancel live registrations of one session and give freed places to the waiting list."""
+    events: list[Event] = []
+    for reg in regs:
+        db.set_cancelled(conn, reg["id"], now, late, cause)
+        events.append(new_event(SERVICE, "RegistrationCancelled", str(session["id"]),
+                                {**registration_data(session, reg), "late": late, "cause": cause}))
+    if fill and session["status"] in ("planned", "confirmed"):
+        events += fill_free_places(conn, session, now)
+    return events

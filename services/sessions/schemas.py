@@ -1,0 +1,212 @@
+"""Marshmallow schemas of sessions' HTTP bodies (event payloads it reads live in handlers.py)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from services.common.schemas import PageQuery, page_schema
+from services.sessions.domain import ATTENDANCE, FORMATS, REGIONS, STATUSES, TYPES
+
+_TIME_DOC = ("RFC 3339; a time without offset is Europe/Amsterdam wall-clock time "
+             "(refused when it falls in a daylight-saving gap or overlap)")
+
+
+class _Plan(Schema):
+    format = fields.String(validate=validate.OneOf(FORMATS))
+    venue_address = fields.String(allow_none=True, validate=validate.Length(max=500))
+    online_url = fields.Url(allow_none=True, schemes={"https", "http"})
+    host_company_id = fields.UUID(allow_none=True, metadata={"description": "company hosting an on-site session"})
+    starts_at = fields.DateTime(metadata={"description": _TIME_DOC})
+    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
+    ends_at = fields.DateTime(metadata={"description": "alternative to duration_minutes; " + _TIME_DOC})
+    capacity_min = fields.Integer(validate=validate.Range(min=0, max=1000))
+    capacity_max = fields.Integer(validate=validate.Range(min=1, max=1000))
+    facilitator_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)),
+                                  metadata={"description": "the facilitators' user ids (token subjects)"})
+    working_method = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                   metadata={"description": "e.g. incident method, liefdevol roddelen, "
+                                                            "keukentafelgesprek"})
+    sequence_number = fields.Integer(allow_none=True, validate=validate.Range(min=1),
+                                     metadata={"description": "number of this session in its series"})
+
+
+class SessionIn(_Plan):
+    programme_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    region = fields.String(required=True, validate=validate.OneOf(REGIONS))
+    format = fields.String(required=True, validate=validate.OneOf(FORMATS))
+    starts_at = fields.DateTime(required=True, metadata={"description": _TIME_DOC})
+    capacity_min = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    capacity_max = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    facilitator_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                                  metadata={"description": "the facilitators' user ids (token subjects)"})
+
+
+class RescheduleIn(_Plan):
+    """Only the fields that change; the result is validated as a whole."""
+
+
+class SessionOut(Schema):
+    id = fields.UUID()
+    programme_id = fields.UUID()
+    type = fields.String()
+    region = fields.String()
+    format = fields.String()
+    venue_address = fields.String(allow_none=True)
+    online_url = fields.String(allow_none=True)
+    host_company_id = fields.UUID(allow_none=True)
+    starts_at = fields.DateTime(metadata={"description": "UTC"})
+    ends_at = fields.DateTime(metadata={"description": "UTC"})
+    starts_at_local = fields.DateTime(metadata={"description": "Europe/Amsterdam, with offset"})
+    duration_minutes = fields.Integer()
+    capacity_min = fields.Integer()
+    capacity_max = fields.Integer()
+    facilitator_ids = fields.List(fields.String())
+    working_method = fields.String(allow_none=True)
+    sequence_number = fields.Integer(allow_none=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    cancel_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+    registered = fields.Integer()
+    waitlisted = fields.Integer()
+
+
+class SessionQuery(PageQuery):
+    programme_id = fields.UUID()
+    region = fields.String(validate=validate.OneOf(REGIONS))
+    type = fields.String(validate=validate.OneOf(TYPES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    starts_from = fields.DateTime()
+    starts_before = fields.DateTime()
+
+
+class CancellationIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class InvitationIn(Schema):
+    person_ids = fields.List(fields.UUID(), validate=validate.Length(min=1, max=500),
+                             metadata={"description": "omit to invite every eligible delegate of the region"})
+
+
+class InvitationOut(Schema):
+    id = fields.UUID()
+    session_id = fields.UUID()
+    person_id = fields.UUID()
+    company_id = fields.UUID()
+    invited_at = fields.DateTime()
+
+
+class InvitationsOut(Schema):
+    invited = fields.List(fields.Nested(InvitationOut))
+    count = fields.Integer()
+
+
+class RegistrationIn(Schema):
+    person_id = fields.UUID(required=True)
+
+
+class RegistrationOut(Schema):
+    id = fields.UUID()
+    session_id = fields.UUID()
+    person_id = fields.UUID()
+    company_id = fields.UUID()
+    status = fields.String()
+    position = fields.Integer(allow_none=True, metadata={"description": "place on the waiting list (1 = next)"})
+    created_at = fields.DateTime()
+    promoted_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_late = fields.Boolean(allow_none=True)
+    cancel_cause = fields.String(allow_none=True)
+    attendance = fields.String(allow_none=True)
+
+
+class RegistrationQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(("registered", "waitlisted", "cancelled")))
+
+
+class AttendanceRecord(Schema):
+    registration_id = fields.UUID(required=True)
+    attendance = fields.String(required=True, validate=validate.OneOf(ATTENDANCE))
+
+
+class AttendanceIn(Schema):
+    records = fields.List(fields.Nested(AttendanceRecord), required=True, validate=validate.Length(min=1, max=500))
+
+
+class AttendanceOut(Schema):
+    records = fields.List(fields.Nested(RegistrationOut))
+
+
+class EvaluationIn(Schema):
+    person_id = fields.UUID(required=True, metadata={"description": "the attendee (e.g. from a paper form)"})
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class LinkEvaluationIn(Schema):
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=10))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class EvaluationOut(Schema):
+    id = fields.UUID()
+    session_id = fields.UUID()
+    score = fields.Integer()
+    has_comment = fields.Boolean()
+
+
+class EvaluationSummaryOut(Schema):
+    session_id = fields.UUID()
+    count = fields.Integer()
+    average = fields.Float(allow_none=True, metadata={"description": "hidden below minimum_group evaluations"})
+    minimum_group = fields.Integer()
+    comments = fields.List(fields.String(), metadata={"description": "anonymous; hidden like the average"})
+
+
+class ProgrammeOut(Schema):
+    programme_id = fields.UUID()
+    name = fields.String()
+    regions = fields.List(fields.String())
+    min_duration_minutes = fields.Integer()
+    max_duration_minutes = fields.Integer()
+    online_facilitators = fields.Integer()
+    below_minimum_days = fields.Integer(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
+
+
+class DelegateOut(Schema):
+    programme_id = fields.UUID()
+    person_id = fields.UUID()
+    company_id = fields.UUID()
+    region = fields.String()
+    job_level = fields.String(allow_none=True)
+    below_management = fields.Boolean()
+    eligible = fields.Boolean(metadata={"description": "company admitted, not withdrawn, delegate not removed"})
+
+
+class DelegateQuery(PageQuery):
+    programme_id = fields.UUID()
+    region = fields.String(validate=validate.OneOf(REGIONS))
+
+
+class FeedIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("region", "facilitator", "participant")))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                            metadata={"description": "region name, facilitator id or person id"})
+
+
+class FeedOut(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    subject = fields.String()
+    token = fields.String(metadata={"description": "shown once; only its hash is stored"})
+    url = fields.String()
+    created_at = fields.DateTime()
+
+
+SessionPage = page_schema(SessionOut)
+RegistrationPage = page_schema(RegistrationOut)
+InvitationPage = page_schema(InvitationOut)
+ProgrammePage = page_schema(ProgrammeOut)
+DelegatePage = page_schema(DelegateOut)
