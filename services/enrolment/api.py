@@ -1,4 +1,9 @@
-"""Enrolment's HTTP routes: parse with schemas, call the use case, dump."""
+"""Enrolment's HTTP routes: parse with schemas, call the use case, dump.
+
+Access: fund administrators write and read everything; coordinators read
+programmes, and companies and enrolments in their own regions (404 outside
+them); every other role gets 403.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,24 @@ from werkzeug.exceptions import NotFound
 
 from services.common.auth import current_principal, require_roles
 from services.common.schemas import offset_of, page
-from services.enrolment.schemas import CompanyIn, CompanyOut, CompanyPage, CompanyQuery
+from services.enrolment import schemas as s
 from services.enrolment.service import Enrolment
 
+Body = dict[str, Any]
+Created = tuple[Body, int, dict[str, str]]
+
+programmes = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
+                       description="Programmes: settings, admission rule, opening and closing")
 companies = Blueprint("companies", __name__, url_prefix="/api/v1/companies",
-                      description="Companies that showed interest in a programme")
+                      description="Companies, their directors and contact person")
+enrolments = Blueprint("enrolments", __name__, url_prefix="/api/v1/enrolments",
+                       description="A company in a programme: intake (the gate), admission, delegates, "
+                                   "withdrawal, completion, follow-up")
+persons = Blueprint("persons", __name__, url_prefix="/api/v1/persons",
+                    description="Privacy: export and erase what is held about a person")
+audit_log = Blueprint("audit", __name__, url_prefix="/api/v1/audit-entries",
+                      description="The audit trail of every write")
+BLUEPRINTS = (programmes, companies, enrolments, persons, audit_log)
 
 
 def _service() -> Enrolment:
@@ -23,11 +41,80 @@ def _service() -> Enrolment:
     return service
 
 
+def _coordinator_regions() -> list[str] | None:
+    """None for fund administrators (everything); a coordinator's regions otherwise."""
+    principal = current_principal()
+    return None if principal.has("fund_admin") else sorted(principal.regions)
+
+
+def _visible_enrolment(enrolment_id: uuid.UUID) -> Body:
+    row = _service().enrolment(enrolment_id)
+    if row is None or not current_principal().may_see_region(row["region"]):
+        raise NotFound("no such enrolment")
+    return row
+
+
+# -- programmes ---------------------------------------------------------------
+@programmes.post("")
+@require_roles("fund_admin")
+@programmes.arguments(s.ProgrammeIn)
+@programmes.response(201, s.ProgrammeOut)
+def create_programme(body: Body) -> Created:
+    """Create a programme (draft)."""
+    row = _service().create_programme(body)
+    return row, 201, {"Location": url_for("programmes.get_programme", programme_id=row["id"])}
+
+
+@programmes.get("")
+@require_roles("fund_admin", "coordinator")
+@programmes.arguments(s.ProgrammeQuery, location="query")
+@programmes.response(200, s.ProgrammePage)
+def list_programmes(query: Body) -> Body:
+    """List programmes, optionally by status."""
+    limit, offset = offset_of(query)
+    rows, total = _service().programmes(query.get("status"), limit, offset)
+    return page(rows, total, query)
+
+
+@programmes.get("/<uuid:programme_id>")
+@require_roles("fund_admin", "coordinator")
+@programmes.response(200, s.ProgrammeOut)
+def get_programme(programme_id: uuid.UUID) -> Body:
+    """One programme."""
+    return _service().programme(programme_id)
+
+
+@programmes.patch("/<uuid:programme_id>")
+@require_roles("fund_admin")
+@programmes.arguments(s.ProgrammePatch(partial=True))
+@programmes.response(200, s.ProgrammeOut)
+def update_programme(body: Body, programme_id: uuid.UUID) -> Body:
+    """Change a draft or open programme (an open one publishes ProgrammeUpdated)."""
+    return _service().update_programme(programme_id, body)
+
+
+@programmes.post("/<uuid:programme_id>/opening")
+@require_roles("fund_admin")
+@programmes.response(200, s.ProgrammeOut)
+def open_programme(programme_id: uuid.UUID) -> Body:
+    """Open a draft programme for enrolment (ProgrammeOpened)."""
+    return _service().open_programme(programme_id)
+
+
+@programmes.post("/<uuid:programme_id>/closing")
+@require_roles("fund_admin")
+@programmes.response(200, s.ProgrammeOut)
+def close_programme(programme_id: uuid.UUID) -> Body:
+    """Close an open programme (ProgrammeClosed)."""
+    return _service().close_programme(programme_id)
+
+
+# -- companies ----------------------------------------------------------------
 @companies.post("")
 @require_roles("fund_admin")
-@companies.arguments(CompanyIn)
-@companies.response(201, CompanyOut)
-def register_company(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+@companies.arguments(s.CompanyIn)
+@companies.response(201, s.CompanyOut)
+def register_company(body: Body) -> Created:
     """Register a company (fund administrators)."""
     row = _service().register_company(body)
     return row, 201, {"Location": url_for("companies.get_company", company_id=row["id"])}
@@ -35,23 +122,258 @@ def register_company(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[st
 
 @companies.get("")
 @require_roles("fund_admin", "coordinator")
-@companies.arguments(CompanyQuery, location="query")
-@companies.response(200, CompanyPage)
-def list_companies(query: dict[str, Any]) -> dict[str, Any]:
-    """List companies; coordinators see their own regions only."""
-    principal = current_principal()
-    regions = None if principal.has("fund_admin") else sorted(principal.regions)
+@companies.arguments(s.CompanyQuery, location="query")
+@companies.response(200, s.CompanyPage)
+def list_companies(query: Body) -> Body:
+    """Search companies by name or KvK number (q), region, enrolment status and programme; coordinators
+    see their own regions only."""
     limit, offset = offset_of(query)
-    rows, total = _service().companies(query.get("region"), regions, limit, offset)
+    rows, total = _service().companies(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)
 
 
 @companies.get("/<uuid:company_id>")
 @require_roles("fund_admin", "coordinator")
-@companies.response(200, CompanyOut)
-def get_company(company_id: uuid.UUID) -> dict[str, Any]:
+@companies.response(200, s.CompanyOut)
+def get_company(company_id: uuid.UUID) -> Body:
     """One company; 404 for a coordinator outside its region (it may not know it exists)."""
     row = _service().company(company_id)
     if row is None or not current_principal().may_see_region(row["region"]):
         raise NotFound("no such company")
     return row
+
+
+@companies.patch("/<uuid:company_id>")
+@require_roles("fund_admin")
+@companies.arguments(s.CompanyPatch)
+@companies.response(200, s.CompanyOut)
+def update_company(body: Body, company_id: uuid.UUID) -> Body:
+    """Change name, address, size, directors (replaced as a whole) or contact person."""
+    return _service().update_company(company_id, body)
+
+
+# -- enrolments ---------------------------------------------------------------
+@enrolments.post("")
+@require_roles("fund_admin")
+@enrolments.arguments(s.EnrolmentIn)
+@enrolments.response(201, s.EnrolmentOut)
+def create_enrolment(body: Body) -> Created:
+    """A registered company shows interest in an open programme (state interested)."""
+    row = _service().enrol(body["company_id"], body["programme_id"])
+    return row, 201, {"Location": url_for("enrolments.get_enrolment", enrolment_id=row["id"])}
+
+
+@enrolments.get("")
+@require_roles("fund_admin", "coordinator")
+@enrolments.arguments(s.EnrolmentQuery, location="query")
+@enrolments.response(200, s.EnrolmentPage)
+def list_enrolments(query: Body) -> Body:
+    """Enrolments by programme, company, state, region; coordinators see their own regions only."""
+    limit, offset = offset_of(query)
+    rows, total = _service().enrolments(query, _coordinator_regions(), limit, offset)
+    return page(rows, total, query)
+
+
+@enrolments.get("/<uuid:enrolment_id>")
+@require_roles("fund_admin", "coordinator")
+@enrolments.response(200, s.EnrolmentOut)
+def get_enrolment(enrolment_id: uuid.UUID) -> Body:
+    """One enrolment with its state and the allowed next states."""
+    return _visible_enrolment(enrolment_id)
+
+
+@enrolments.post("/<uuid:enrolment_id>/intakes")
+@require_roles("fund_admin")
+@enrolments.arguments(s.IntakeScheduleIn)
+@enrolments.response(201, s.IntakeOut)
+def schedule_intake(body: Body, enrolment_id: uuid.UUID) -> Created:
+    """Schedule the director intake interview (IntakeScheduled; mails the director)."""
+    row = _service().schedule_intake(enrolment_id, body)
+    return row, 201, {"Location": url_for("enrolments.get_intake", enrolment_id=enrolment_id, intake_id=row["id"])}
+
+
+@enrolments.get("/<uuid:enrolment_id>/intakes")
+@require_roles("fund_admin")
+@enrolments.arguments(s.PageQuery, location="query")
+@enrolments.response(200, s.IntakePage)
+def list_intakes(query: Body, enrolment_id: uuid.UUID) -> Body:
+    """The enrolment's intake interviews, oldest first."""
+    limit, offset = offset_of(query)
+    rows, total = _service().intakes(enrolment_id, limit, offset)
+    return page(rows, total, query)
+
+
+@enrolments.get("/<uuid:enrolment_id>/intakes/<uuid:intake_id>")
+@require_roles("fund_admin")
+@enrolments.response(200, s.IntakeOut)
+def get_intake(enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Body:
+    """One intake, with what it lacks for admission under the programme's rule."""
+    return _service().intake(enrolment_id, intake_id)
+
+
+@enrolments.post("/<uuid:enrolment_id>/intakes/<uuid:intake_id>/rescheduling")
+@require_roles("fund_admin")
+@enrolments.arguments(s.IntakeScheduleIn)
+@enrolments.response(200, s.IntakeOut)
+def reschedule_intake(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Body:
+    """Move a scheduled intake (IntakeScheduled again, with a higher sequence)."""
+    return _service().reschedule_intake(enrolment_id, intake_id, body)
+
+
+@enrolments.post("/<uuid:enrolment_id>/intakes/<uuid:intake_id>/outcome")
+@require_roles("fund_admin")
+@enrolments.arguments(s.IntakeOutcomeIn)
+@enrolments.response(201, s.IntakeOut)
+def record_intake_outcome(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Created:
+    """Record the held interview: interviewee, interviewer, commitment checklist, assessed level, notes."""
+    row = _service().record_intake_outcome(enrolment_id, intake_id, body)
+    return row, 201, {"Location": url_for("enrolments.get_intake", enrolment_id=enrolment_id, intake_id=intake_id)}
+
+
+@enrolments.post("/<uuid:enrolment_id>/admission")
+@require_roles("fund_admin")
+@enrolments.arguments(s.AdmissionIn)
+@enrolments.response(200, s.EnrolmentOut)
+def admit(body: Body, enrolment_id: uuid.UUID) -> Body:
+    """The gate: admit only after a held intake that meets the programme's rule (409 naming what is missing)."""
+    return _service().admit(enrolment_id, body)
+
+
+@enrolments.post("/<uuid:enrolment_id>/declination")
+@require_roles("fund_admin")
+@enrolments.arguments(s.DeclinationIn)
+@enrolments.response(200, s.EnrolmentOut)
+def decline(body: Body, enrolment_id: uuid.UUID) -> Body:
+    """Decline after the intake, with a reason (a new intake may follow)."""
+    return _service().decline(enrolment_id, body)
+
+
+@enrolments.post("/<uuid:enrolment_id>/withdrawal")
+@require_roles("fund_admin")
+@enrolments.arguments(s.WithdrawalIn)
+@enrolments.response(200, s.EnrolmentOut)
+def withdraw(body: Body, enrolment_id: uuid.UUID) -> Body:
+    """The company withdraws (from any non-final state); everything planned for it stops."""
+    return _service().withdraw(enrolment_id, body)
+
+
+@enrolments.post("/<uuid:enrolment_id>/completion")
+@require_roles("fund_admin")
+@enrolments.arguments(s.CompletionIn)
+@enrolments.response(200, s.EnrolmentOut)
+def complete(body: Body, enrolment_id: uuid.UUID) -> Body:
+    """An active company completed the programme."""
+    return _service().complete(enrolment_id, body)
+
+
+@enrolments.post("/<uuid:enrolment_id>/delegates")
+@require_roles("fund_admin")
+@enrolments.arguments(s.DelegateIn)
+@enrolments.response(201, s.DelegateOut)
+def delegate(body: Body, enrolment_id: uuid.UUID) -> Created:
+    """Delegate (or, with `replaces`, replace) a participant; below management level is accepted with a
+    warning; over the programme's maximum is refused (409)."""
+    row = _service().delegate(enrolment_id, body)
+    return row, 201, {"Location": url_for("enrolments.get_delegate", enrolment_id=enrolment_id,
+                                          person_id=row["person_id"])}
+
+
+@enrolments.get("/<uuid:enrolment_id>/delegates")
+@require_roles("fund_admin", "coordinator")
+@enrolments.arguments(s.DelegateQuery, location="query")
+@enrolments.response(200, s.DelegatePage)
+def list_delegates(query: Body, enrolment_id: uuid.UUID) -> Body:
+    """The company's current delegates (include_removed=true for all)."""
+    _visible_enrolment(enrolment_id)
+    limit, offset = offset_of(query)
+    rows, total = _service().delegates(enrolment_id, query["include_removed"], limit, offset)
+    return page(rows, total, query)
+
+
+@enrolments.get("/<uuid:enrolment_id>/delegates/<uuid:person_id>")
+@require_roles("fund_admin", "coordinator")
+@enrolments.response(200, s.DelegateOut)
+def get_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> Body:
+    """One delegate."""
+    _visible_enrolment(enrolment_id)
+    return _service().delegate_of(enrolment_id, person_id)
+
+
+@enrolments.delete("/<uuid:enrolment_id>/delegates/<uuid:person_id>")
+@require_roles("fund_admin")
+@enrolments.response(204)
+def remove_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """Remove a delegate (ParticipantRemoved)."""
+    _service().remove_delegate(enrolment_id, person_id)
+
+
+@enrolments.post("/<uuid:enrolment_id>/follow-ups")
+@require_roles("fund_admin")
+@enrolments.arguments(s.FollowUpIn)
+@enrolments.response(201, s.FollowUpOut)
+def record_follow_up(body: Body, enrolment_id: uuid.UUID) -> Created:
+    """Record a follow-up ("borging") activity and the company's adoption level."""
+    row = _service().record_follow_up(enrolment_id, body)
+    return row, 201, {"Location": url_for("enrolments.get_follow_up", enrolment_id=enrolment_id,
+                                          follow_up_id=row["id"])}
+
+
+@enrolments.get("/<uuid:enrolment_id>/follow-ups")
+@require_roles("fund_admin", "coordinator")
+@enrolments.arguments(s.PageQuery, location="query")
+@enrolments.response(200, s.FollowUpPage)
+def list_follow_ups(query: Body, enrolment_id: uuid.UUID) -> Body:
+    """The company's follow-up activities, by date."""
+    _visible_enrolment(enrolment_id)
+    limit, offset = offset_of(query)
+    rows, total = _service().follow_ups(enrolment_id, limit, offset)
+    return page(rows, total, query)
+
+
+@enrolments.get("/<uuid:enrolment_id>/follow-ups/<uuid:follow_up_id>")
+@require_roles("fund_admin", "coordinator")
+@enrolments.response(200, s.FollowUpOut)
+def get_follow_up(enrolment_id: uuid.UUID, follow_up_id: uuid.UUID) -> Body:
+    """One follow-up activity."""
+    _visible_enrolment(enrolment_id)
+    return _service().follow_up(enrolment_id, follow_up_id)
+
+
+# -- privacy ------------------------------------------------------------------
+@persons.get("")
+@require_roles("fund_admin")
+@persons.arguments(s.PersonQuery, location="query")
+@persons.response(200, s.PersonPage)
+def find_persons(query: Body) -> Body:
+    """Find the persons behind an e-mail address (to answer a data subject's request)."""
+    limit, offset = offset_of(query)
+    rows, total = _service().find_persons(query["email"], limit, offset)
+    return page(rows, total, query)
+
+
+@persons.get("/<uuid:person_id>/export")
+@require_roles("fund_admin")
+@persons.response(200, s.PersonExport)
+def export_person(person_id: uuid.UUID) -> Body:
+    """Everything this service holds about a person (a data subject's access request)."""
+    return _service().export_person(person_id)
+
+
+@persons.post("/<uuid:person_id>/erasure")
+@require_roles("fund_admin")
+@persons.response(200, s.ErasureOut)
+def erase_person(person_id: uuid.UUID) -> Body:
+    """Erase a person's personal data on request; the pseudonymous id stays (PersonErased)."""
+    return _service().erase_person(person_id)
+
+
+# -- audit --------------------------------------------------------------------
+@audit_log.get("")
+@require_roles("fund_admin")
+@audit_log.arguments(s.AuditQuery, location="query")
+@audit_log.response(200, s.AuditPage)
+def list_audit_entries(query: Body) -> Body:
+    """Who wrote what, when, under which correlation id."""
+    limit, offset = offset_of(query)
+    rows, total = _service().audit_entries(query, limit, offset)
+    return page(rows, total, query)

@@ -6,7 +6,7 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
-from services.enrolment.api import companies
+from services.enrolment.api import BLUEPRINTS
 from services.enrolment.service import Enrolment
 
 
@@ -14,7 +14,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("enrolment")
     app, api = create_service_app(
         settings, "progadmin enrolment",
-        "Programmes, companies, director intake interviews (the commitment gate), delegates, withdrawal, follow-up.")
+        "Programmes, companies, director intake interviews (the commitment gate), delegates, withdrawal, "
+        "follow-up, privacy (export, erasure) and the audit trail.")
     app.extensions["enrolment"] = Enrolment(settings, app.config["POOL"])
-    api.register_blueprint(companies)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
     return app

@@ -1,4 +1,4 @@
-"""Events enrolment consumes: none yet (it is the source of the enrolment facts)."""
+"""Events enrolment consumes: none (it is the source of the enrolment facts; see README.md)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,64 @@
+"""Privacy and accountability: find, export and erase a person; read the audit trail."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from werkzeug.exceptions import NotFound
+
+from services.common import audit
+from services.common.db import unit_of_work
+from services.enrolment import db, payloads
+from services.enrolment.use_cases import Conn, Row, UseCases
+from services.enrolment.views import person_view
+
+
+class Privacy(UseCases):
+    """A data subject's rights (access, erasure) and the audit trail."""
+
+    def find_persons(self, email: str, limit: int, offset: int) -> tuple[list[Row], int]:
+        with self._read() as conn:
+            rows, total = db.find_persons(conn, email, limit, offset)
+            return [person_view(r) for r in rows], total
+
+    def export_person(self, person_id: UUID) -> Row:
+        with self._read() as conn:
+            person = db.get_person(conn, person_id)
+            if person is None:
+                raise NotFound("no such person")
+            return {"person": person_view(person), **db.roles_of_person(conn, person_id)}
+
+    def erase_person(self, person_id: UUID) -> Row:
+        """Remove a person's personal data everywhere in this service; keep the pseudonymous id."""
+        with unit_of_work(self.pool) as conn:
+            person = db.get_person(conn, person_id, lock=True)
+            if person is None:
+                raise NotFound("no such person")
+            if person["erased_on"] is not None:  # a retried erasure: done already
+                return {"person_id": person_id, "erased_on": person["erased_on"]}
+            person = db.erase_person(conn, person_id)
+            db.forget_person_elsewhere(conn, person_id)
+            self._forget_in_outbox(conn, str(person_id))
+            db.forget_idempotent_responses(conn, str(person_id))
+            self.outbox.add(conn, [payloads.event("PersonErased", person_id, {
+                "person_id": str(person_id), "erased_on": person["erased_on"].isoformat()})])
+            audit.record(conn, "person.erase", "person", str(person_id))
+            return {"person_id": person_id, "erased_on": person["erased_on"]}
+
+    @staticmethod
+    def _forget_in_outbox(conn: Conn, person_id: str) -> None:
+        """Published rows are history (Kafka has them): delete. Unpublished ones still go out, without the data."""
+        for row in db.outbox_rows_mentioning(conn, person_id):
+            if row["published_at"] is not None:
+                db.delete_outbox_row(conn, row["id"])
+                continue
+            payload = row["payload"]
+            data = payload["data"]
+            for key in ("contact", "director"):
+                if isinstance(data.get(key), dict) and data[key].get("person_id") == person_id:
+                    data[key] = payloads.erased_contact(person_id)
+            db.replace_outbox_payload(conn, row["id"], payload)
+
+    def audit_entries(self, filters: Row, limit: int, offset: int) -> tuple[list[Row], int]:
+        with self._read() as conn:
+            return db.list_audit(conn, filters, limit, offset)

@@ -1,0 +1,128 @@
+"""Privacy (export, erasure leaves no personal data in the service's tables) and the audit trail."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from services.common.events import validate_event
+from tests.integration.enrolment.support import PASSING_INTAKE, Api
+
+pytestmark = pytest.mark.integration
+
+
+def all_text(api: Api) -> str:
+    """Every row of every table in the service's database, as text."""
+    with psycopg.connect(api.settings.database_url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        chunks = []
+        for table in tables:
+            for (row,) in conn.execute(f'SELECT t::text FROM "{table}" t'):  # names from the catalogue
+                chunks.append(row)
+        for (body,) in conn.execute("SELECT convert_from(response_body, 'UTF8') FROM idempotency_keys"
+                                    " WHERE response_body IS NOT NULL"):
+            chunks.append(body)
+    return "\n".join(chunks)
+
+
+def test_export_lists_everything_held_about_a_person(api: Api) -> None:
+    e = api.enrolment("active")
+    company = api.ok(api.get(f"/api/v1/companies/{e['company_id']}"))
+    director = company["directors"][0]
+    export = api.ok(api.get(f"/api/v1/persons/{director['person_id']}/export"))
+    assert export["person"]["email"] == director["email"] and export["person"]["erased"] is False
+    assert export["director_of"] == [{"company_id": e["company_id"], "company_name": company["name"],
+                                      "role": "director_owner"}]
+    [intake] = export["intakes"]
+    assert intake["notes"] == "Directeur zeer betrokken." and intake["assessed_level"] == 4
+    [delegate] = api.ok(api.get(f"/api/v1/enrolments/{e['id']}/delegates"))["items"]
+    delegation = api.ok(api.get(f"/api/v1/persons/{delegate['person_id']}/export"))["delegations"]
+    assert delegation[0]["enrolment_id"] == e["id"] and delegation[0]["job_level"] == "manager"
+    contact = company["contact_person"]
+    assert api.ok(api.get(f"/api/v1/persons/{contact['person_id']}/export"))["contact_person_of"][0][
+        "company_id"] == e["company_id"]
+    for role in ("coordinator", "facilitator", "reporting_consumer"):
+        assert api.get(f"/api/v1/persons/{director['person_id']}/export", role=role).status_code == 403
+    assert api.get("/api/v1/persons/00000000-0000-4000-8000-000000000000/export").status_code == 404
+
+
+def found(secret: str, text: str) -> bool:
+    """In plain text or as an escaped JSON string (stored HTTP responses escape non-ASCII)."""
+    return secret in text or json.dumps(secret)[1:-1] in text
+
+
+def erase(api: Api, person_id: str) -> dict[str, Any]:
+    return api.ok(api.post(f"/api/v1/persons/{person_id}/erasure"))
+
+
+def test_erasure_leaves_no_personal_data_in_the_services_tables(api: Api) -> None:
+    # The module's database holds other tests' people too: these ones are unique.
+    tag, digits = uuid.uuid4().hex[:8], str(uuid.uuid4().int)[:16]
+    e = api.enrolment("active", intake={**PASSING_INTAKE, "notes": f"Directeur twijfelt {tag}"}, company={
+        "contact_person": {"name": f"Contact {tag}", "email": f"c.{tag}@bedrijf.nl", "phone": f"06 {digits[:8]}"}})
+    company = api.ok(api.get(f"/api/v1/companies/{e['company_id']}"))
+    director, contact = company["directors"][0], company["contact_person"]
+    delegate = api.ok(api.post(f"/api/v1/enrolments/{e['id']}/delegates",
+                               {"name": f"Anna Özdemir {tag}", "email": f"anna.{tag}@bedrijf.nl",
+                                "phone": f"+31 6 {digits[8:]}", "job_level": "foreman"},
+                               headers={"Idempotency-Key": f"delegate-{tag}"}), 201)
+    # Some of its events were already published (the relay marks them), some not yet.
+    with psycopg.connect(api.settings.database_url) as conn:
+        conn.execute("UPDATE outbox SET published_at = now() WHERE message_key = %s AND event_type LIKE %s",
+                     (e["id"], "%IntakeScheduled%"))
+    secrets = [director["name"], director["email"], contact["name"], contact["email"], contact["phone"],
+               delegate["name"], delegate["email"], delegate["phone"], f"Directeur twijfelt {tag}"]
+    before = all_text(api)
+    assert all(found(s, before) for s in secrets)
+    for person in (director, contact, delegate):
+        erased = erase(api, person["person_id"])
+        assert erased["person_id"] == person["person_id"] and erased["erased_on"]
+    after = all_text(api)
+    leaks = [s for s in secrets if found(s, after)]
+    assert leaks == []
+    # The pseudonymous ids remain, and each erasure was announced once.
+    export = api.ok(api.get(f"/api/v1/persons/{delegate['person_id']}/export"))
+    assert export["person"] == {"person_id": delegate["person_id"], "name": None, "email": None, "phone": None,
+                                "language": "nl", "erased": True}
+    assert export["delegations"][0]["removed_on"]
+    for person in (director, contact, delegate):
+        [event] = api.outbox(person["person_id"])
+        validate_event(event)
+        assert event["data"] == {"person_id": person["person_id"], "erased_on": erased["erased_on"]}
+    # Unpublished events still go out, valid, with the contact replaced.
+    delegated = [ev for ev in api.outbox(e["id"]) if ev["type"].endswith("ParticipantDelegated.v1")][-1]
+    validate_event(delegated)
+    assert delegated["data"]["contact"]["erased"] is True
+    assert "IntakeScheduled" not in api.types(e["id"])  # published history is gone from the outbox
+    # A retried erasure changes nothing.
+    erase(api, delegate["person_id"])
+    assert len(api.outbox(delegate["person_id"])) == 1
+    assert api.post(f"/api/v1/persons/{delegate['person_id']}/erasure", role="coordinator").status_code == 403
+
+
+def test_the_audit_trail_records_every_write_for_fund_administrators_only(api: Api) -> None:
+    e = api.enrolment("admitted")
+    headers = {"X-Correlation-ID": f"audit-{e['id']}"}
+    api.ok(api.post(f"/api/v1/enrolments/{e['id']}/withdrawal", {"reason_code": "no_director_support"},
+                    headers=headers))
+    trail = api.ok(api.get(f"/api/v1/audit-entries?subject_type=enrolment&subject_id={e['id']}"))
+    assert [t["action"] for t in trail["items"]] == ["enrolment.create", "intake.schedule", "intake.outcome",
+                                                     "enrolment.admit", "enrolment.withdraw"]
+    last = trail["items"][-1]
+    assert last["actor"] == "tester" and last["actor_roles"] == ["fund_admin"]
+    assert last["correlation_id"] == f"audit-{e['id']}" and last["details"] == {"reason_code": "no_director_support"}
+    by_action = api.ok(api.get("/api/v1/audit-entries?action=company.register&page_size=1"))
+    assert by_action["total"] >= 1 and by_action["items"][0]["action"] == "company.register"
+    for role in ("coordinator", "facilitator", "reporting_consumer"):
+        assert api.get("/api/v1/audit-entries", role=role, regions=["Noord"]).status_code == 403
+
+
+def test_bad_audit_filters_are_422(api: Api) -> None:
+    response = api.get("/api/v1/audit-entries?subject_type=&page_size=0")
+    assert response.status_code == 422
+    assert {p["name"] for p in response.get_json()["invalid_params"]} == {"subject_type", "page_size"}
