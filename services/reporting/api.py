@@ -1,25 +1,283 @@
-"""Reporting's HTTP routes."""
+"""Reporting's HTTP routes: figures, reports, the pull feed and webhook subscriptions."""
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
+from werkzeug.exceptions import NotFound
 
-from services.common.auth import current_principal, require_roles
-from services.reporting.schemas import CompanyCounts
+from services.common import signed_links
+from services.common.auth import Principal, current_principal, require_roles
+from services.common.schemas import PageQuery, offset_of, page
+from services.reporting import exports
+from services.reporting import schemas as s
+from services.reporting.public_events import public_types
 from services.reporting.service import Reporting
 
+READERS = ("fund_admin", "coordinator", "reporting_consumer")
+SUBSCRIBERS = ("fund_admin", "reporting_consumer")
+REPORT_LINK_ACTION = "company-report"
+
 figures = Blueprint("figures", __name__, url_prefix="/api/v1/figures", description="Programme figures")
+programmes = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",
+                       description="Programmes, their figures and the final report (slotrapportage)")
+company_reports = Blueprint("company_reports", __name__, url_prefix="/api/v1/company-reports",
+                            description="A company's report for its director, through a signed link")
+feed = Blueprint("feed", __name__, url_prefix="/api/v1", description="The public event stream: pull feed and types")
+subscriptions = Blueprint("subscriptions", __name__, url_prefix="/api/v1/subscriptions",
+                          description="Webhook subscriptions of reporting consumers")
 
 
+def _service() -> Reporting:
+    service: Reporting = current_app.extensions["reporting"]
+    return service
+
+
+def _scope(principal: Principal, requested: list[str] | None = None) -> list[str] | None:
+    """Coordinators see only their regions' figures; the others every region (or those they ask for)."""
+    if principal.has("fund_admin", "reporting_consumer"):
+        return sorted(set(requested)) if requested else None
+    own = set(principal.regions)
+    return sorted(own & set(requested)) if requested else sorted(own)
+
+
+# -- figures ---------------------------------------------------------------------------------
 @figures.get("/companies")
-@require_roles("fund_admin", "coordinator", "reporting_consumer")
-@figures.response(200, CompanyCounts)
+@require_roles(*READERS)
+@figures.response(200, s.CompanyCounts)
 def company_counts() -> dict[str, Any]:
     """Registered companies, in total and per region (coordinators: their regions)."""
-    principal = current_principal()
-    regions = sorted(principal.regions) if principal.roles == {"coordinator"} else None
-    service: Reporting = current_app.extensions["reporting"]
-    return service.company_counts(regions)
+    return _service().company_counts(_scope(current_principal()))
+
+
+@programmes.get("")
+@require_roles(*READERS)
+@programmes.arguments(PageQuery, location="query")
+@programmes.response(200, s.ProgrammePage)
+def list_programmes(query: dict[str, Any]) -> dict[str, Any]:
+    """Programmes reporting knows of."""
+    limit, offset = offset_of(query)
+    rows, total = _service().programmes(limit, offset)
+    return page(rows, total, query)
+
+
+def _wanted_format(explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    best = request.accept_mimetypes.best_match(list(MIMETYPES.values()), default="application/json")
+    return next(k for k, v in MIMETYPES.items() if v == best)
+
+
+MIMETYPES = {"json": "application/json", "html": "text/html",
+             "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@programmes.get("/<uuid:programme_id>/final-report")
+@require_roles(*READERS)
+@programmes.arguments(s.ReportQuery, location="query")
+@programmes.doc(responses={"200": {"description": "The final report as JSON, HTML (with SVG charts), CSV or XLSX",
+                                   "content": {m: {} for m in MIMETYPES.values()}}})
+def final_report(query: dict[str, Any], programme_id: uuid.UUID) -> Response:
+    """The final report: sessions per type and region, companies started/withdrawn/completed, participants per
+    session, attendance and its trend, follow-up adoption, evaluation averages (coordinators: their regions)."""
+    report = _service().final_report(programme_id, _scope(current_principal(), query.get("region")))
+    if report is None:
+        raise NotFound("no such programme")
+    wanted = _wanted_format(query.get("format"))
+    name = f"slotrapportage-{programme_id}"
+    if wanted == "html":
+        return Response(exports.to_html(report), mimetype="text/html")
+    if wanted == "csv":
+        return Response(exports.to_csv(report), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    if wanted == "xlsx":
+        return Response(exports.to_xlsx(report), mimetype=MIMETYPES["xlsx"],
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(json.dumps(report, ensure_ascii=False), mimetype="application/json")
+
+
+@programmes.get("/<uuid:programme_id>/companies")
+@require_roles("fund_admin", "coordinator")
+@programmes.arguments(s.CompanyFiguresQuery, location="query")
+@programmes.response(200, s.CompanyFiguresPage)
+def company_figures(query: dict[str, Any], programme_id: uuid.UUID) -> dict[str, Any]:
+    """Per company: delegates, sessions attended, drop-out, follow-up adoption (names: fund staff only)."""
+    limit, offset = offset_of(query)
+    regions = _scope(current_principal(), [query["region"]] if query.get("region") else None)
+    rows, total = _service().company_figures(programme_id, regions, limit, offset)
+    return page(rows, total, query)
+
+
+def _company_report(programme_id: uuid.UUID, company_id: uuid.UUID, principal: Principal | None) -> dict[str, Any]:
+    report = _service().company_report(programme_id, company_id)
+    if report is None or (principal is not None and not principal.may_see_region(report["company"]["region"] or "")):
+        raise NotFound("no such company in this programme")
+    return report
+
+
+@programmes.get("/<uuid:programme_id>/companies/<uuid:company_id>/report")
+@require_roles("fund_admin", "coordinator")
+@programmes.arguments(s.ReportQuery, location="query")
+def company_report(query: dict[str, Any], programme_id: uuid.UUID, company_id: uuid.UUID) -> Response:
+    """One company's participation (JSON or HTML), as its director sees it."""
+    report = _company_report(programme_id, company_id, current_principal())
+    if _wanted_format(query.get("format")) == "html":
+        return Response(exports.company_html(report), mimetype="text/html")
+    return Response(json.dumps(report, ensure_ascii=False), mimetype="application/json")
+
+
+@programmes.post("/<uuid:programme_id>/companies/<uuid:company_id>/report-links")
+@require_roles("fund_admin")
+@programmes.response(201, s.ReportLinkOut)
+def create_report_link(programme_id: uuid.UUID, company_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+    """A signed, expiring link to the company report, for the director (who has no login)."""
+    _company_report(programme_id, company_id, None)
+    settings = current_app.config["SETTINGS"]
+    ttl = settings.link_ttl_hours * 3600
+    token = signed_links.sign(settings.link_secret, REPORT_LINK_ACTION,
+                              {"programme_id": str(programme_id), "company_id": str(company_id)}, ttl)
+    path = url_for("company_reports.view_company_report", token=token)
+    return {"url": settings.public_urls.get("reporting", "") + path, "expires_at": int(time.time()) + ttl}, 201
+
+
+@company_reports.get("/<token>")
+def view_company_report(token: str) -> Response:
+    """The company report behind a signed link (HTML; no bearer token)."""
+    settings = current_app.config["SETTINGS"]
+    try:
+        claims = signed_links.verify(settings.link_secret, token, REPORT_LINK_ACTION)
+        programme_id, company_id = uuid.UUID(claims.subject["programme_id"]), uuid.UUID(claims.subject["company_id"])
+    except (signed_links.InvalidLink, KeyError, ValueError):
+        raise NotFound("deze link is ongeldig of verlopen / this link is invalid or has expired") from None
+    return Response(exports.company_html(_company_report(programme_id, company_id, None)), mimetype="text/html")
+
+
+# -- the pull feed ---------------------------------------------------------------------------
+@feed.get("/feed")
+@require_roles(*SUBSCRIBERS)
+@feed.arguments(s.FeedQuery, location="query")
+@feed.response(200, s.FeedOut)
+def pull_feed(query: dict[str, Any]) -> dict[str, Any]:
+    """Public events after `after`, in position order; pass the returned `cursor` as `after` for the next page."""
+    body = _service().feed(query["after"], query["page_size"], query.get("type"))
+    args = {"after": body["cursor"], "page_size": query["page_size"]}
+    if query.get("type"):
+        args["type"] = query["type"]
+    body["links"] = {"self": request.full_path.rstrip("?"), "next": url_for("feed.pull_feed", **args)}
+    return body
+
+
+@feed.get("/event-types")
+@require_roles(*SUBSCRIBERS)
+@feed.response(200, s.EventTypeList)
+def event_types() -> dict[str, Any]:
+    """Every public event type with its JSON Schema (also in schemas/asyncapi.yaml)."""
+    from services.common.events import schema_path
+
+    return {"items": [{"type": t.type, "schema": json.loads(schema_path(t.type).read_text())}
+                      for t in sorted(public_types(), key=lambda t: t.type)]}
+
+
+# -- subscriptions ---------------------------------------------------------------------------
+@subscriptions.post("")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.arguments(s.SubscriptionIn)
+@subscriptions.response(201, s.CreatedSubscriptionOut)
+def create_subscription(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Register an endpoint; the response carries the signing secret (shown only now)."""
+    row = _service().create_subscription(current_principal(), body)
+    return row, 201, {"Location": url_for("subscriptions.get_subscription", subscription_id=row["id"])}
+
+
+@subscriptions.get("")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.arguments(PageQuery, location="query")
+@subscriptions.response(200, s.SubscriptionPage)
+def list_subscriptions(query: dict[str, Any]) -> dict[str, Any]:
+    """Your subscriptions (fund administrators: all)."""
+    limit, offset = offset_of(query)
+    rows, total = _service().subscriptions(current_principal(), limit, offset)
+    return page(rows, total, query)
+
+
+def _found(value: Any) -> Any:
+    if value is None:
+        raise NotFound("no such subscription")
+    return value
+
+
+@subscriptions.get("/<uuid:subscription_id>")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(200, s.SubscriptionOut)
+def get_subscription(subscription_id: uuid.UUID) -> dict[str, Any]:
+    return _found(_service().subscription(current_principal(), subscription_id))
+
+
+@subscriptions.delete("/<uuid:subscription_id>")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(204)
+def delete_subscription(subscription_id: uuid.UUID) -> None:
+    if not _service().delete_subscription(current_principal(), subscription_id):
+        raise NotFound("no such subscription")
+
+
+@subscriptions.post("/<uuid:subscription_id>/activation")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(200, s.SubscriptionOut)
+def activate(subscription_id: uuid.UUID) -> dict[str, Any]:
+    """Re-activate (e.g. after an automatic disable): pending deliveries resume in order."""
+    return _found(_service().set_status(current_principal(), subscription_id, "active"))
+
+
+@subscriptions.post("/<uuid:subscription_id>/deactivation")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(200, s.SubscriptionOut)
+def deactivate(subscription_id: uuid.UUID) -> dict[str, Any]:
+    """Pause deliveries; events keep being queued and are delivered after activation."""
+    return _found(
+        _service().set_status(current_principal(), subscription_id, "disabled"))
+
+
+@subscriptions.get("/<uuid:subscription_id>/deliveries")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.arguments(s.DeliveryQuery, location="query")
+@subscriptions.response(200, s.DeliveryPage)
+def list_deliveries(query: dict[str, Any], subscription_id: uuid.UUID) -> dict[str, Any]:
+    """The delivery log, newest first, with every attempt."""
+    limit, offset = offset_of(query)
+    rows, total = _found(_service().deliveries(current_principal(), subscription_id, query.get("status"), limit,
+                                               offset))
+    return page(rows, total, query)
+
+
+@subscriptions.get("/<uuid:subscription_id>/deliveries/<uuid:delivery_id>")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(200, s.DeliveryOut)
+def get_delivery(subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> dict[str, Any]:
+    return _found(
+        _service().delivery(current_principal(), subscription_id, delivery_id))
+
+
+@subscriptions.post("/<uuid:subscription_id>/deliveries/<uuid:delivery_id>/redelivery")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.response(201, s.DeliveryOut)
+def redeliver(subscription_id: uuid.UUID, delivery_id: uuid.UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Send a delivery's event again (as a new delivery)."""
+    row = _found(_service().redeliver(current_principal(), subscription_id, delivery_id))
+    return row, 201, {"Location": url_for("subscriptions.get_delivery", subscription_id=subscription_id,
+                                          delivery_id=row["id"])}
+
+
+@subscriptions.post("/<uuid:subscription_id>/replays")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.arguments(s.ReplayIn)
+@subscriptions.response(201, s.ReplayOut)
+def replay(body: dict[str, Any], subscription_id: uuid.UUID) -> tuple[dict[str, Any], int]:
+    """Deliver again every matching event since a point in time (`since`) or from a position."""
+    return _found(_service().replay(current_principal(), subscription_id, body.get("since"),
+                                    body.get("from_position"))), 201

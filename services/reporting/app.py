@@ -6,7 +6,7 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
-from services.reporting.api import figures
+from services.reporting.api import company_reports, feed, figures, programmes, subscriptions
 from services.reporting.service import Reporting
 
 
@@ -14,6 +14,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("reporting")
     app, api = create_service_app(settings, "progadmin reporting",
                                   "Projections, the final report and event subscriptions for reporting consumers.")
-    app.extensions["reporting"] = Reporting(app.config["POOL"])
-    api.register_blueprint(figures)
+    app.extensions["reporting"] = Reporting(settings, app.config["POOL"])
+    for blueprint in (figures, programmes, company_reports, feed, subscriptions):
+        api.register_blueprint(blueprint)
     return app

@@ -1,0 +1,262 @@
+"""The external event stream: pseudonymous copies of the programme's facts.
+
+Reporting consumers (the fund's board, a ministry, a BI team) never see an
+internal event. For each fact worth reporting, reporting publishes one event
+`progadmin.reporting.Public<Name>.v1` that keeps an explicit list of fields:
+
+- ids of people and companies (and of anything tied to one: enrolments,
+  registrations, intakes, follow-ups) become pseudonyms (`pseudonyms.py`);
+  programme and session ids stay (they identify no one);
+- names, e-mail, contact and director objects, addresses, meeting links and
+  free-text reasons are never copied (they are not on the list);
+- individual evaluation scores are not published at all: a
+  `PublicSessionEvaluated` carries a session's average once at least
+  `reporting_min_responses` scores exist.
+
+Every public schema has `additionalProperties: false` and the outbox
+validates each event against it, so a field that is not on the list cannot
+reach a consumer even by mistake.
+
+Publication happens in the consumer's transaction: the event goes into
+`external_events` (position allocated under an advisory lock, so positions
+become visible in commit order and a cursor never skips one) and into the
+outbox (the public Kafka topic `progadmin.reporting.events`). The public
+event id is derived from the source event, and a source event is published
+at most once, so replays and rebuilds never publish twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from services.common.config import Settings
+from services.common.events import EVENT_SCHEMA_DIR, Event, event_type, new_event
+from services.common.outbox import Outbox
+from services.reporting.pseudonyms import pseudonym
+
+SERVICE = "reporting"
+PUBLICATION_LOCK_ID = 0x7075626C6963  # "public": one publisher allocates positions at a time
+_ID_NAMESPACE = uuid.UUID("8f6a4b1e-3c2d-4e5f-9a0b-7c6d5e4f3a2b")
+
+# Field -> pseudonym kind. Lists (facilitator_ids) are pseudonymised item by item.
+PSEUDONYMISED: dict[str, str] = {
+    "company_id": "company", "host_company_id": "company", "enrolment_id": "enrolment",
+    "person_id": "person", "replaced_by": "person", "facilitator_ids": "person",
+    "registration_id": "registration", "follow_up_id": "follow_up", "intake_id": "intake",
+}
+_ENROLMENT = ("enrolment_id", "company_id", "programme_id")
+_SESSION_SNAPSHOT = ("session_id", "programme_id", "type", "region", "format", "host_company_id", "starts_at",
+                     "ends_at", "duration_minutes", "capacity_min", "capacity_max", "facilitator_ids",
+                     "working_method", "sequence_number", "status", "version")
+_PROGRAMME = ("programme_id", "name", "fund", "theme", "period_start", "period_end", "regions", "planned_sessions")
+_PLACE = ("session_id", "programme_id", "registration_id", "person_id", "company_id")
+
+
+@dataclass(frozen=True)
+class PublicType:
+    """How one internal type is published: its public name, subject field and kept fields."""
+
+    name: str
+    subject: str
+    fields: tuple[str, ...]
+
+    @property
+    def type(self) -> str:
+        return event_type(SERVICE, self.name)
+
+
+PUBLIC_TYPES: dict[str, PublicType] = {
+    "progadmin.enrolment.ProgrammeOpened.v1": PublicType("PublicProgrammeOpened", "programme_id", _PROGRAMME),
+    "progadmin.enrolment.ProgrammeUpdated.v1": PublicType("PublicProgrammeUpdated", "programme_id", _PROGRAMME),
+    "progadmin.enrolment.ProgrammeClosed.v1": PublicType("PublicProgrammeClosed", "programme_id",
+                                                         ("programme_id", "closed_on")),
+    "progadmin.enrolment.CompanyRegistered.v1": PublicType("PublicCompanyRegistered", "company_id",
+                                                           ("company_id", "region")),
+    "progadmin.enrolment.CompanyShowedInterest.v1": PublicType("PublicCompanyShowedInterest", "enrolment_id",
+                                                               (*_ENROLMENT, "region")),
+    "progadmin.enrolment.IntakeHeld.v1": PublicType(
+        "PublicIntakeHeld", "enrolment_id",
+        (*_ENROLMENT, "intake_id", "held_on", "commitments", "assessed_level", "meets_admission_rule")),
+    "progadmin.enrolment.CompanyAdmitted.v1": PublicType("PublicCompanyAdmitted", "enrolment_id",
+                                                         (*_ENROLMENT, "region", "admitted_on")),
+    "progadmin.enrolment.CompanyDeclined.v1": PublicType("PublicCompanyDeclined", "enrolment_id",
+                                                         (*_ENROLMENT, "declined_on")),
+    "progadmin.enrolment.CompanyActivated.v1": PublicType("PublicCompanyActivated", "enrolment_id",
+                                                          (*_ENROLMENT, "region", "activated_on")),
+    "progadmin.enrolment.CompanyWithdrew.v1": PublicType("PublicCompanyWithdrew", "enrolment_id",
+                                                         (*_ENROLMENT, "region", "reason_code", "withdrawn_on")),
+    "progadmin.enrolment.CompanyCompleted.v1": PublicType("PublicCompanyCompleted", "enrolment_id",
+                                                          (*_ENROLMENT, "completed_on")),
+    "progadmin.enrolment.FollowUpRecorded.v1": PublicType(
+        "PublicFollowUpRecorded", "enrolment_id",
+        (*_ENROLMENT, "follow_up_id", "activity", "occurred_on", "adoption_level")),
+    "progadmin.enrolment.ParticipantDelegated.v1": PublicType(
+        "PublicParticipantDelegated", "enrolment_id", (*_ENROLMENT, "region", "person_id", "job_level",
+                                                       "below_management")),
+    "progadmin.enrolment.ParticipantRemoved.v1": PublicType(
+        "PublicParticipantRemoved", "enrolment_id", (*_ENROLMENT, "person_id", "replaced_by", "removed_on")),
+    "progadmin.enrolment.PersonErased.v1": PublicType("PublicPersonErased", "person_id", ("person_id", "erased_on")),
+    "progadmin.sessions.SessionScheduled.v1": PublicType("PublicSessionScheduled", "session_id", _SESSION_SNAPSHOT),
+    "progadmin.sessions.SessionRescheduled.v1": PublicType("PublicSessionRescheduled", "session_id",
+                                                           _SESSION_SNAPSHOT),
+    "progadmin.sessions.SessionCancelled.v1": PublicType("PublicSessionCancelled", "session_id",
+                                                         ("session_id", "programme_id", "version")),
+    "progadmin.sessions.SessionHeld.v1": PublicType(
+        "PublicSessionHeld", "session_id",
+        ("session_id", "programme_id", "type", "region", "attended", "no_shows", "excused")),
+    "progadmin.sessions.ParticipantRegistered.v1": PublicType("PublicParticipantRegistered", "session_id", _PLACE),
+    "progadmin.sessions.ParticipantWaitlisted.v1": PublicType("PublicParticipantWaitlisted", "session_id",
+                                                              (*_PLACE, "position")),
+    "progadmin.sessions.WaitlistPromoted.v1": PublicType("PublicWaitlistPromoted", "session_id", _PLACE),
+    "progadmin.sessions.RegistrationCancelled.v1": PublicType("PublicRegistrationCancelled", "session_id",
+                                                              (*_PLACE, "late", "cause")),
+    "progadmin.sessions.AttendanceRecorded.v1": PublicType("PublicAttendanceRecorded", "session_id",
+                                                           (*_PLACE, "attendance")),
+}
+EVALUATED = PublicType("PublicSessionEvaluated", "session_id",
+                       ("session_id", "programme_id", "responses", "average_score"))
+EVALUATED_SCHEMA: dict[str, Any] = {
+    "description": "A session's evaluation average, published (again) with every new score once at least the "
+                   "configured minimum of responses (default 3) exists; individual scores are never published. "
+                   "Subject: session id.",
+    "required": ["session_id", "programme_id", "responses", "average_score"],
+    "properties": {
+        "session_id": {"type": "string", "format": "uuid"},
+        "programme_id": {"type": "string", "format": "uuid"},
+        "responses": {"type": "integer", "minimum": 1},
+        "average_score": {"type": "number", "minimum": 1, "maximum": 10},
+    },
+}
+
+
+def public_types() -> list[PublicType]:
+    return [*PUBLIC_TYPES.values(), EVALUATED]
+
+
+def public_type_names() -> list[str]:
+    return sorted(t.type for t in public_types())
+
+
+def public_event_id(cause: Event) -> str:
+    """Deterministic: the same source event always yields the same public id."""
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{cause['source']}|{cause['id']}"))
+
+
+class PublicStream:
+    """Translates internal events to public ones and publishes them once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.secret = settings.reporting_pseudonym_secret
+        self.outbox = Outbox(settings)
+
+    def pseudonymise(self, name: str, value: Any) -> Any:
+        kind = PSEUDONYMISED.get(name)
+        if kind is None or value is None:
+            return value
+        if isinstance(value, list):
+            return [pseudonym(self.secret, kind, str(v)) for v in value]
+        return pseudonym(self.secret, kind, str(value))
+
+    def translate(self, spec: PublicType, data: dict[str, Any]) -> dict[str, Any]:
+        """Keep only the listed fields, pseudonymising ids."""
+        return {name: self.pseudonymise(name, data[name]) for name in spec.fields if name in data}
+
+    def publish_translation(self, conn: psycopg.Connection[Any], cause: Event) -> Event | None:
+        spec = PUBLIC_TYPES.get(cause["type"])
+        if spec is None:
+            return None
+        return self.publish(conn, cause, spec, self.translate(spec, cause["data"]))
+
+    def publish(self, conn: psycopg.Connection[Any], cause: Event, spec: PublicType,
+                data: dict[str, Any]) -> Event | None:
+        """Publish `data` as a `spec` event caused by `cause`; None when `cause` was published already."""
+        # Held until commit: positions are allocated and committed in the same order.
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (PUBLICATION_LOCK_ID,))
+        if conn.execute("SELECT 1 FROM external_events WHERE cause_source = %s AND cause_id = %s",
+                        (cause["source"], cause["id"])).fetchone():
+            return None
+        row = conn.execute("SELECT nextval(pg_get_serial_sequence('external_events', 'position')) AS p").fetchone()
+        assert row is not None
+        position = int(row["p"] if isinstance(row, dict) else row[0])
+        event = new_event(SERVICE, spec.name, str(data[spec.subject]), data, event_id=public_event_id(cause),
+                          time=cause["time"])
+        # CloudEvents extension: the event's place in the external stream (feed cursor, webhook order).
+        event["position"] = position
+        self.outbox.add(conn, [event])  # validates against the public schema (no extra fields allowed)
+        conn.execute(
+            "INSERT INTO external_events (position, event_id, event_type, cause_source, cause_id, payload)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (position, event["id"], event["type"], cause["source"], cause["id"], Jsonb(event)))
+        return event
+
+
+# -- the public contract: JSON Schemas generated from the internal ones -------------------------
+def _public_property(name: str, internal: dict[str, Any]) -> dict[str, Any]:
+    if name in PSEUDONYMISED:
+        pseudo = {"type": "string", "format": "uuid", "description": f"Pseudonymous {PSEUDONYMISED[name]} id."}
+        if name == "facilitator_ids":
+            return {"type": "array", "items": pseudo, "description": "Pseudonymous person ids of the facilitators."}
+        if name in ("replaced_by", "host_company_id"):
+            return {**pseudo, "type": ["string", "null"]}
+        return pseudo
+    return internal
+
+
+def schema_for(spec: PublicType, internal_type: str | None) -> dict[str, Any]:
+    """The JSON Schema of a public type (closed: no properties beyond the listed ones)."""
+    if internal_type is None:
+        base = EVALUATED_SCHEMA
+    else:
+        source = json.loads((EVENT_SCHEMA_DIR / f"{internal_type}.json").read_text())
+        base = {
+            "description": f"Pseudonymous copy of {internal_type} for reporting consumers: person and company "
+                           f"ids are pseudonyms; no names, e-mail, addresses or free text. "
+                           f"{source.get('description', '')}".strip(),
+            "required": [f for f in source.get("required", []) if f in spec.fields],
+            "properties": {f: _public_property(f, source["properties"][f]) for f in spec.fields},
+        }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:progadmin:schema:{spec.type}",
+        "title": f"{spec.name} v1",
+        "description": base["description"],
+        "type": "object",
+        "required": base["required"],
+        "properties": base["properties"],
+        "additionalProperties": False,
+    }
+
+
+def schema_files() -> dict[Path, str]:
+    """Every public schema file and its content."""
+    out = {}
+    for internal, spec in [*PUBLIC_TYPES.items(), (None, EVALUATED)]:
+        out[EVENT_SCHEMA_DIR / f"{spec.type}.json"] = json.dumps(schema_for(spec, internal), indent=2) + "\n"
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m services.reporting.public_events [--check]`: write (or check) the public schemas."""
+    args = sys.argv[1:] if argv is None else argv
+    files = schema_files()
+    stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+    if "--check" in args:
+        for path in stale:
+            print(f"{path} is out of date: run python -m services.reporting.public_events", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(files[path])
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

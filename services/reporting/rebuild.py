@@ -1,0 +1,132 @@
+"""Rebuild every projection from the topics.
+
+    python -m services.reporting.rebuild
+
+In ONE database transaction: truncate the projection tables, forget which
+events reporting's consumer group has processed, then read every consumed
+topic from offset 0 up to the end offsets taken after the truncate (assign
++ seek_to_beginning, no consumer group, so the live group's offsets are
+untouched) and apply each event with the live handlers.
+
+The live worker may keep running: its projection writes wait for the
+rebuild's commit and then apply on top (upserts; nothing double counts);
+events after the end offsets are the live consumer's. External events are
+not a projection: `external_events` is kept, and a source event that was
+published before is never published again, while one that was not (live
+consumer lagging) is published now, so the public stream has no gap.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import KafkaConsumer, TopicPartition
+from psycopg.rows import dict_row
+
+from services.common import logs
+from services.common.config import Settings
+from services.common.consumer import Handler
+from services.common.context import caused_by
+from services.common.events import Event, InvalidEvent, decode
+from services.common.worker import consumer_group
+from services.reporting import db
+from services.reporting.handlers import handlers as reporting_handlers
+
+log = logging.getLogger(__name__)
+CONSUMES = ("enrolment", "sessions", "notifications")
+
+
+@dataclass
+class RebuildResult:
+    applied: int = 0
+    duplicates: int = 0
+    unreadable: int = 0
+    seconds: float = 0.0
+
+
+def apply_event(conn: psycopg.Connection[Any], group: str, handlers: dict[str, Handler], event: Event) -> bool:
+    """EventConsumer.apply on a given connection: claim the event id, then project (a savepoint)."""
+    with conn.transaction():
+        claimed = conn.execute(
+            "INSERT INTO processed_events (consumer, event_source, event_id, event_type) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING", (group, event["source"], event["id"], event["type"])).rowcount
+        if not claimed:
+            return False
+        handler = handlers.get(event["type"])
+        if handler is not None:
+            with caused_by(event.get("correlationid"), event["id"]):
+                handler(conn, event)
+    return True
+
+
+def _reader(settings: Settings) -> tuple[KafkaConsumer, list[TopicPartition]]:
+    consumer = KafkaConsumer(bootstrap_servers=[s.strip() for s in settings.kafka_bootstrap.split(",")],
+                             group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
+                             client_id="progadmin-reporting-rebuild")
+    partitions: list[TopicPartition] = []
+    for service in CONSUMES:
+        topic = settings.topic(service)
+        deadline = time.monotonic() + 15
+        found = consumer.partitions_for_topic(topic)
+        while not found and time.monotonic() < deadline:
+            time.sleep(0.2)
+            found = consumer.partitions_for_topic(topic)
+        partitions += [TopicPartition(topic, p) for p in sorted(found or [])]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    return consumer, partitions
+
+
+def rebuild(settings: Settings) -> RebuildResult:
+    """Drop the projections and replay every consumed topic from the beginning, in one transaction."""
+    started = time.monotonic()
+    result = RebuildResult()
+    group = consumer_group(settings)
+    handlers = reporting_handlers(settings)
+    consumer, partitions = _reader(settings)
+    try:
+        with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
+            db.truncate_projections(conn)
+            conn.execute("DELETE FROM processed_events WHERE consumer = %s", (group,))
+            # Taken after the truncate: everything the live consumer applied before is below these offsets.
+            end = consumer.end_offsets(partitions)
+            remaining = {tp for tp in partitions if end[tp] > 0}
+            while remaining:
+                for tp, records in consumer.poll(timeout_ms=500).items():
+                    for record in records:
+                        if record.offset >= end[tp]:
+                            continue
+                        try:
+                            event = decode(record.value)
+                        except InvalidEvent:
+                            result.unreadable += 1  # the live consumer dead-lettered it too
+                            continue
+                        if apply_event(conn, group, handlers, event):
+                            result.applied += 1
+                        else:
+                            result.duplicates += 1
+                for tp in list(remaining):
+                    if consumer.position(tp) >= end[tp]:
+                        remaining.discard(tp)
+    finally:
+        consumer.close()
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env("reporting")
+    logs.configure("reporting", settings.log_level)
+    result = rebuild(settings)
+    print(f"reporting: rebuilt projections from {result.applied} events ({result.duplicates} duplicates,"
+          f" {result.unreadable} unreadable) in {result.seconds}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
