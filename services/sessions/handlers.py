@@ -49,13 +49,6 @@ class ProgrammeV1(_Payload):
     session_rules = fields.Nested(SessionRulesV1, required=True)
 
 
-class CompanyRegisteredV1(_Payload):
-    """Kept for the contract test; sessions needs admissions, not registrations, so it does not consume it."""
-
-    company_id = fields.UUID(required=True)
-    region = fields.String(required=True)
-
-
 class ProgrammeClosedV1(_Payload):
     programme_id = fields.UUID(required=True)
     closed_on = fields.Date(required=True)
