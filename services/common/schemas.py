@@ -21,21 +21,23 @@ class Links(Schema):
     prev = fields.String(allow_none=True)
 
 
-_page_schemas: dict[str, type[Schema]] = {}
+# Keyed by the item class itself: two services may both have a `ProgrammeOut`,
+# and each must get a page of its own schema.
+_page_schemas: dict[type[Schema], type[Schema]] = {}
 
 
 def page_schema(item: type[Schema]) -> type[Schema]:
     """A list response schema: `items`, `total`, `page`, `page_size`, `links`."""
     name = f"{item.__name__}Page"
-    if name not in _page_schemas:
-        _page_schemas[name] = Schema.from_dict({
+    if item not in _page_schemas:
+        _page_schemas[item] = Schema.from_dict({
             "items": fields.List(fields.Nested(item)),
             "total": fields.Integer(),
             "page": fields.Integer(),
             "page_size": fields.Integer(),
             "links": fields.Nested(Links),
         }, name=name)
-    return _page_schemas[name]
+    return _page_schemas[item]
 
 
 def offset_of(query: dict[str, Any]) -> tuple[int, int]:

@@ -109,3 +109,15 @@ def test_signed_links_refuse_tampering_expiry_and_other_actions() -> None:
         assert info.value.reason == reason
     with pytest.raises(InvalidLink, match="bad signature"):
         verify("other-secret", token, "cancel", now=1030)
+
+
+def test_page_schemas_of_same_named_item_schemas_stay_apart() -> None:
+    from marshmallow import Schema, fields
+
+    from services.common.schemas import page_schema
+
+    first = type("ProgrammeOut", (Schema,), {"a": fields.String()})
+    second = type("ProgrammeOut", (Schema,), {"b": fields.String()})
+    assert page_schema(first) is page_schema(first)
+    dumped = page_schema(second)().dump({"items": [{"a": "1", "b": "2"}], "total": 1})
+    assert dumped["items"] == [{"b": "2"}]
