@@ -254,6 +254,9 @@ def choose_ports() -> dict[str, int]:
     }
     for svc in SERVICES:
         ports[svc] = pick_port(f"PROGADMIN_{svc.upper()}_PORT", HTTP_PORTS[svc], taken)
+    # The local SMTP sink that keeps every mail notifications sends, and its page.
+    ports["smtp"] = pick_port("PROGADMIN_SMTP_PORT", 8025, taken)
+    ports["smtp_web"] = pick_port("PROGADMIN_SMTP_WEB_PORT", 8026, taken)
     return ports
 
 
@@ -316,6 +319,9 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
         "PROGADMIN_KAFKA_BOOTSTRAP": stack.kafka.bootstrap,
         "PROGADMIN_PG_PORT": str(stack.pg.port),
         "PROGADMIN_TOPIC_PARTITIONS": str(partitions),
+        "PROGADMIN_SMTP_HOST": "127.0.0.1",
+        "PROGADMIN_SMTP_PORT": str(stack.ports["smtp"]),
+        "PROGADMIN_SMTP_WEB_PORT": str(stack.ports["smtp_web"]),
         # Piped Python output is block-buffered; unbuffered, log lines show up as they happen.
         "PYTHONUNBUFFERED": "1",
     })
@@ -348,6 +354,9 @@ def start_children(stack: Stack) -> None:
     gunicorn = gunicorn_bin()
     ctl = has_control_socket(gunicorn)
     (LOCAL / "run").mkdir(exist_ok=True)
+    # First, so notifications' sender finds a server; mails land in .local/mail.
+    stack.children.append(Child("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"],
+                                "services.notifications.smtp_sink", "37"))
     for i, svc in enumerate(SERVICES):
         colour = COLOURS[i % len(COLOURS)]
         # One metrics folder per service so /metrics sums that service's gunicorn workers.
@@ -390,6 +399,7 @@ def build_urls(stack: Stack) -> None:
     stack.urls = {
         "services": services,
         "kafka_bootstrap": stack.kafka.bootstrap,
+        "mail": {"smtp": f"127.0.0.1:{stack.ports['smtp']}", "page": f"http://127.0.0.1:{stack.ports['smtp_web']}/"},
         # No passwords here: this goes to the terminal and to stack.json.
         "postgres": {svc: f"postgresql://{svc}@127.0.0.1:{stack.pg.port}/progadmin_{svc}" for svc in SERVICES},
     }
@@ -444,6 +454,7 @@ def print_summary(stack: Stack, timings: dict[str, float]) -> None:
         for key in ("api", "docs", "openapi", "livez", "readyz", "metrics"):
             lines.append(f"{'':<14}   {key:<8} {u[key]}")
     lines += ["", f"{'Kafka':<14} {stack.urls['kafka_bootstrap']}"]
+    lines.append(f"{'Mail (SMTP)':<14} {stack.urls['mail']['smtp']}   received mail: {stack.urls['mail']['page']}")
     for url in stack.urls["postgres"].values():
         lines.append(f"{'PostgreSQL':<14} {url}")
     py = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable

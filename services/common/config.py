@@ -71,6 +71,7 @@ class Settings:
     mail_from: str = "Programmabureau <programma@progadmin.local>"
     # Notifications: delivery retries, reminders, digests, at-risk alerts.
     mail_max_attempts: int = 5
+    smtp_ca_file: str = ""  # trust a private CA for STARTTLS/TLS (empty: the system's CAs)
     mail_retry_base_seconds: int = 30
     mail_sender_poll_ms: int = 1000
     mail_sending_lease_seconds: int = 600
@@ -133,6 +134,7 @@ class Settings:
             "smtp_password": os.environ.get("PROGADMIN_SMTP_PASSWORD", ""),
             "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
             "mail_max_attempts": _int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
+            "smtp_ca_file": os.environ.get("PROGADMIN_SMTP_CA_FILE", ""),
             "mail_retry_base_seconds": _int("PROGADMIN_MAIL_RETRY_BASE_SECONDS", 30),
             "mail_sender_poll_ms": _int("PROGADMIN_MAIL_SENDER_POLL_MS", 1000),
             "mail_sending_lease_seconds": _int("PROGADMIN_MAIL_SENDING_LEASE_SECONDS", 600),

@@ -6,11 +6,17 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.notifications.api import BLUEPRINTS
+from services.notifications.clock import Clock
+from services.notifications.service import Notifications
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
     settings = settings or Settings.from_env("notifications")
-    app, _api = create_service_app(
+    app, api = create_service_app(
         settings, "progadmin notifications",
         "Programme mail in Dutch and English over SMTP, reminders, drip campaigns and the delivery log.")
+    app.extensions["notifications"] = Notifications(settings, app.config["POOL"], clock)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
     return app

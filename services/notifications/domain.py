@@ -1,0 +1,96 @@
+"""Mail kinds and the rules around them; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.common.problems import Conflict
+
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of mail: who gets it, whether they may opt out, which calendar entry it carries."""
+
+    name: str
+    audience: str  # director | participant | facilitator | coordinator | person (participant or facilitator)
+    optional: bool = False  # optional mail carries an unsubscribe link and respects the suppression list
+    calendar: str | None = None  # None | "session" | "session-cancel" | "intake"
+
+
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("intake_invitation", "director", calendar="intake"),
+    Kind("intake_confirmation", "director"),
+    Kind("admission", "director"),
+    Kind("decline", "director"),
+    Kind("session_invitation", "participant", calendar="session"),
+    Kind("facilitator_assignment", "facilitator", calendar="session"),
+    Kind("session_reminder", "person"),
+    Kind("session_rescheduled", "person", calendar="session"),
+    Kind("session_cancelled", "person", calendar="session-cancel"),
+    Kind("waitlist_promotion", "participant", calendar="session"),
+    Kind("evaluation_request", "participant"),
+    Kind("progress_digest", "director", optional=True),
+    Kind("drip", "participant", optional=True),
+    Kind("alert_below_minimum", "coordinator"),
+    Kind("alert_repeated_no_show", "coordinator"),
+    Kind("alert_company_at_risk", "coordinator"),
+)}
+
+STAFF_PREFIX = "staff:"
+
+
+def staff_recipient(staff_id: str) -> str:
+    """Delivery recipient id of a staff member; person ids are bare uuids."""
+    return f"{STAFF_PREFIX}{staff_id}"
+
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def reminder_time(starts_at: datetime, hours_before: int | None, default_hours: int) -> datetime:
+    """When the reminder goes out: a programme's own lead time, else the default."""
+    return starts_at - timedelta(hours=hours_before or default_hours)
+
+
+def retry_delay(attempts: int, base_seconds: int, cap_seconds: int = 6 * 3600) -> timedelta:
+    """Exponential backoff after `attempts` failed attempts: base, 2*base, 4*base, ... capped."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), cap_seconds))
+
+
+# How long a delivery may wait for contact or session data that is still on its way.
+CONTACT_WAIT = timedelta(hours=24)
+
+
+def digest_period(now: datetime, every_days: int) -> str:
+    """The digest period `now` falls in, as its first day; one digest per director per period."""
+    day = now.date().toordinal()
+    start = day - (day % every_days)
+    return datetime.fromordinal(start).date().isoformat()
+
+
+# -- drip campaigns ------------------------------------------------------------------------
+CAMPAIGN_TRANSITIONS = {"active": ("paused", "stopped"), "paused": ("active", "stopped"), "stopped": ()}
+
+
+def campaign_transition(current: str, wanted: str) -> str:
+    """Check a campaign state change; 409 naming the current state and allowed next states."""
+    allowed = CAMPAIGN_TRANSITIONS[current]
+    if wanted not in allowed:
+        raise Conflict(f"a {current} campaign cannot become {wanted}", current_state=current,
+                       allowed_next_states=list(allowed))
+    return wanted
+
+
+def step_times(joined_at: datetime, steps: list[dict[str, Any]]) -> list[datetime]:
+    """When each step of a campaign goes out for someone who joined at `joined_at`."""
+    return [joined_at + timedelta(days=s.get("offset_days", 0), hours=s.get("offset_hours", 0)) for s in steps]
+
+
+def in_audience(job_level: str | None, job_levels: list[str]) -> bool:
+    return job_level is not None and job_level in job_levels

@@ -1,0 +1,100 @@
+"""Turning a Letter into a MIME message and handing it to an SMTP server.
+
+The Message-ID is derived from the delivery id, so if a sender crashes after
+the server accepted a mail but before the delivery was marked sent (the one
+window where a mail can go out twice), the duplicate carries the same
+Message-ID and mail systems and people can recognise it.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Protocol
+
+from services.common.config import Settings
+from services.notifications.letters import Letter
+
+MESSAGE_ID_DOMAIN = "progadmin.notifications"
+
+
+class TemporaryFailure(Exception):
+    """The server is unreachable or said 4xx: try again later."""
+
+
+class PermanentFailure(Exception):
+    """The server refused for good (5xx): retrying will not help."""
+
+
+def message_id(delivery_id: str) -> str:
+    return f"<{delivery_id}@{MESSAGE_ID_DOMAIN}>"
+
+
+def build_message(settings: Settings, letter: Letter, now: datetime) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    name, address = letter.to_name, letter.to_address
+    msg["To"] = formataddr((name, address)) if name else address
+    msg["Subject"] = letter.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(letter.delivery_id)
+    msg["X-Progadmin-Delivery"] = letter.delivery_id
+    msg["X-Progadmin-Kind"] = letter.kind
+    if letter.unsubscribe_url:
+        # RFC 8058 one-click unsubscribe: mail clients POST to the link.
+        msg["List-Unsubscribe"] = f"<{letter.unsubscribe_url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(letter.text)
+    msg.add_alternative(letter.html, subtype="html")
+    for att in letter.attachments:
+        msg.add_attachment(att.content, maintype="text", subtype="calendar", filename=att.filename,
+                           params={"method": att.method})
+    # After the body: set_content() drops existing Content-* headers.
+    msg["Content-Language"] = letter.language
+    return msg
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpTransport:
+    """Real SMTP: plain, STARTTLS or implicit TLS, with login when configured."""
+
+    def __init__(self, settings: Settings, timeout: float = 15.0) -> None:
+        self.settings = settings
+        self.timeout = timeout
+
+    def send(self, message: EmailMessage) -> None:
+        s = self.settings
+        tls = ssl.create_default_context(cafile=s.smtp_ca_file or None)
+        try:
+            smtp: smtplib.SMTP
+            if s.smtp_security == "tls":
+                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
+                                        context=tls)
+            else:
+                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+            with smtp:
+                if s.smtp_security == "starttls":
+                    smtp.starttls(context=tls)
+                if s.smtp_username:
+                    smtp.login(s.smtp_username, s.smtp_password)
+                envelope_from = parseaddr(s.mail_from)[1]
+                smtp.send_message(message, from_addr=envelope_from)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(
+                f"recipient refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
+                f"{exc.smtp_code} {text}") from exc
+        except (TimeoutError, smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+
