@@ -89,7 +89,8 @@ class Settings:
     # Reporting: pseudonyms in the external event stream, the smallest group
     # whose evaluation average is shown, webhook delivery (retry window, timeout, pace).
     reporting_pseudonym_secret: str = DEV_PSEUDONYM_SECRET
-    reporting_min_responses: int = 3
+    # The smallest group whose evaluation average is shown (sessions and reporting alike).
+    evaluation_min_group: int = 3
     reporting_webhook_retry_hours: int = 24
     reporting_webhook_timeout_s: int = 10
     reporting_webhook_poll_ms: int = 1000
@@ -147,7 +148,7 @@ class Settings:
             "sessions_check_interval_s": _int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
             "reporting_pseudonym_secret": os.environ.get("PROGADMIN_REPORTING_PSEUDONYM_SECRET",
                                                          DEV_PSEUDONYM_SECRET),
-            "reporting_min_responses": _int("PROGADMIN_REPORTING_MIN_RESPONSES", 3),
+            "evaluation_min_group": _int("PROGADMIN_EVALUATION_MIN_GROUP", 3),
             "reporting_webhook_retry_hours": _int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
             "reporting_webhook_timeout_s": _int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
             "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),

@@ -157,7 +157,7 @@ EVALUATION_SUBMITTED = S + "EvaluationSubmitted.v1"
 def handlers(settings: Settings) -> dict[str, Handler]:
     """Every projection, each followed by the public event it causes (if any)."""
     stream = PublicStream(settings)
-    min_responses = settings.reporting_min_responses
+    min_responses = settings.evaluation_min_group
 
     def publishing(project: Projection) -> Handler:
         def handle(conn: psycopg.Connection[Any], event: Event) -> None:

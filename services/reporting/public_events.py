@@ -11,7 +11,7 @@ internal event. For each fact worth reporting, reporting publishes one event
   free-text reasons are never copied (they are not on the list);
 - individual evaluation scores are not published at all: a
   `PublicSessionEvaluated` carries a session's average once at least
-  `reporting_min_responses` scores exist.
+  `evaluation_min_group` scores exist.
 
 Every public schema has `additionalProperties: false` and the outbox
 validates each event against it, so a field that is not on the list cannot

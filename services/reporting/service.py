@@ -46,7 +46,7 @@ class Reporting:
         with db.connect(self.pool) as conn, conn.transaction():
             # One snapshot for every query of the report.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            report = figures.final_report(conn, programme_id, regions, self.settings.reporting_min_responses)
+            report = figures.final_report(conn, programme_id, regions, self.settings.evaluation_min_group)
         return figures.plain(report) if report is not None else None
 
     def company_figures(self, programme_id: UUID, regions: list[str] | None, limit: int,
@@ -56,7 +56,7 @@ class Reporting:
 
     def company_report(self, programme_id: UUID, company_id: UUID) -> dict[str, Any] | None:
         with db.connect(self.pool) as conn:
-            report = figures.company_report(conn, programme_id, company_id, self.settings.reporting_min_responses)
+            report = figures.company_report(conn, programme_id, company_id, self.settings.evaluation_min_group)
         return figures.plain(report) if report is not None else None
 
     # -- the pull feed ---------------------------------------------------------------------

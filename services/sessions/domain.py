@@ -15,7 +15,6 @@ ATTENDANCE = ("attended", "no_show", "excused")
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 # Evaluation averages are shown only for groups at least this large, so a
 # score cannot be traced to one person.
-MIN_GROUP_FOR_AVERAGE = 5
 
 # Which status may follow which: the 409 answers list them.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -123,8 +122,8 @@ def consecutive_no_shows(history: list[tuple[str, str]]) -> list[tuple[str, str]
             if relevant[i][1] == "no_show" and relevant[i + 1][1] == "no_show"]
 
 
-def average(scores: list[int]) -> float | None:
+def average(scores: list[int], min_group: int) -> float | None:
     """Average rounded to two decimals, hidden (None) for groups too small to stay anonymous."""
-    if len(scores) < MIN_GROUP_FOR_AVERAGE:
+    if len(scores) < min_group:
         return None
     return round(sum(scores) / len(scores), 2)

@@ -425,9 +425,11 @@ class Sessions:
             s = require_see(principal, db.get_session(conn, session_id))
             rows = db.evaluations_of(conn, s["id"])
         scores = [r["score"] for r in rows]
-        shown = domain.average(scores) is not None
-        return {"session_id": s["id"], "count": len(scores), "average": domain.average(scores),
-                "minimum_group": domain.MIN_GROUP_FOR_AVERAGE,
+        min_group = self.settings.evaluation_min_group
+        average = domain.average(scores, min_group)
+        shown = average is not None
+        return {"session_id": s["id"], "count": len(scores), "average": average,
+                "minimum_group": min_group,
                 "comments": [r["comment"] for r in rows if r["comment"]] if shown else []}
 
     # -- alerts ------------------------------------------------------------------------

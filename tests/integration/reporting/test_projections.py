@@ -44,7 +44,7 @@ def project(conn: psycopg.Connection[Any], settings: Settings, events: list[Even
     table = handlers(settings)
     for event in events:
         apply_event(conn, GROUP, table, event)
-    report = figures.final_report(conn, PROGRAMME_ID, None, settings.reporting_min_responses)  # type: ignore[arg-type]
+    report = figures.final_report(conn, PROGRAMME_ID, None, settings.evaluation_min_group)  # type: ignore[arg-type]
     assert report is not None
     return figures.plain(report)
 
@@ -91,7 +91,7 @@ def test_the_scripted_programme_gives_exactly_the_final_reports_figures(
 
 
 def test_the_evaluation_threshold_is_configurable(conn: psycopg.Connection[Any], reporting_settings: Settings) -> None:
-    report = project(conn, reporting_settings.with_(reporting_min_responses=5), SCRIPT.events)
+    report = project(conn, reporting_settings.with_(evaluation_min_group=5), SCRIPT.events)
     assert report["evaluations"]["by_type"]["dialogue"] == {"responses": 27, "average": 7.67, "shown": True}
     assert all(not s["evaluation"]["shown"] for s in report["session_list"])  # 3 or 4 responses each
 

@@ -104,8 +104,10 @@ def test_no_show_pairs_are_exactly_adjacent_no_shows(attendance: list[str]) -> N
 
 
 def test_average_is_hidden_for_small_groups() -> None:
-    assert domain.average([8, 7, 8, 7]) is None
-    assert domain.average([8, 7, 8, 7, 8]) == 7.6
+    assert domain.average([8, 7], 3) is None
+    assert domain.average([8, 7, 8], 3) == 7.67
+    assert domain.average([8, 7, 8, 7], 5) is None
+    assert domain.average([8, 7, 8, 7, 8], 5) == 7.6
 
 
 def test_gate_refusal_reasons() -> None:
