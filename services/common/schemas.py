@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 MAX_PAGE_SIZE = 100
+
+
+class EventData(Schema):
+    """Base for a consumer's own copy of an event payload: unknown fields are ignored.
+
+    Producers may add fields without a new type; a consumer reads what it
+    needs and must not fail on the rest.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 class PageQuery(Schema):

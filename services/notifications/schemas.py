@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import PageQuery, page_schema
+from services.common.schemas import EventData, PageQuery, page_schema
 from services.notifications.domain import KINDS, LANGUAGES
 
 REGIONS = ("Noord", "Midden", "Zuid")
 JOB_LEVELS = ("manager", "supervisor", "foreman", "employee", "other")
-
-
-class EventData(Schema):
-    class Meta:
-        unknown = EXCLUDE
 
 
 # -- what notifications reads of enrolment events ------------------------------------------

@@ -7,20 +7,15 @@ loaded, so they cannot end up in reporting's database.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
-from services.common.schemas import PageQuery, page_schema
+from services.common.schemas import EventData, PageQuery, page_schema
 
 REGIONS = ("Noord", "Midden", "Zuid")
 
 
-class _Payload(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
 # -- enrolment -------------------------------------------------------------------------------
-class CompanyRegisteredV1(_Payload):
+class CompanyRegisteredV1(EventData):
     """What reporting needs of progadmin.enrolment.CompanyRegistered.v1 (unknown fields ignored)."""
 
     company_id = fields.UUID(required=True)
@@ -28,7 +23,7 @@ class CompanyRegisteredV1(_Payload):
     name = fields.String(load_default=None)
 
 
-class ProgrammeSnapshotV1(_Payload):
+class ProgrammeSnapshotV1(EventData):
     """ProgrammeOpened.v1 and ProgrammeUpdated.v1 (full snapshots)."""
 
     programme_id = fields.UUID(required=True)
@@ -41,12 +36,12 @@ class ProgrammeSnapshotV1(_Payload):
     planned_sessions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
-class ProgrammeClosedV1(_Payload):
+class ProgrammeClosedV1(EventData):
     programme_id = fields.UUID(required=True)
     closed_on = fields.Date(required=True)
 
 
-class EnrolmentFactV1(_Payload):
+class EnrolmentFactV1(EventData):
     """The ids every enrolment event carries (region where it has one)."""
 
     enrolment_id = fields.UUID(required=True)
@@ -101,13 +96,13 @@ class ParticipantRemovedV1(EnrolmentFactV1):
     removed_on = fields.Date(required=True)
 
 
-class PersonErasedV1(_Payload):
+class PersonErasedV1(EventData):
     person_id = fields.UUID(required=True)
     erased_on = fields.Date(required=True)
 
 
 # -- sessions --------------------------------------------------------------------------------
-class SessionSnapshotV1(_Payload):
+class SessionSnapshotV1(EventData):
     """SessionScheduled.v1 and SessionRescheduled.v1 (full snapshots with a version)."""
 
     session_id = fields.UUID(required=True)
@@ -125,13 +120,13 @@ class SessionSnapshotV1(_Payload):
     version = fields.Integer(required=True)
 
 
-class SessionCancelledV1(_Payload):
+class SessionCancelledV1(EventData):
     session_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
     version = fields.Integer(required=True)
 
 
-class SessionHeldV1(_Payload):
+class SessionHeldV1(EventData):
     session_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
     type = fields.String(required=True)
@@ -141,7 +136,7 @@ class SessionHeldV1(_Payload):
     excused = fields.Integer(required=True)
 
 
-class PlaceV1(_Payload):
+class PlaceV1(EventData):
     """ParticipantRegistered, ParticipantWaitlisted, WaitlistPromoted."""
 
     session_id = fields.UUID(required=True)
@@ -160,7 +155,7 @@ class AttendanceRecordedV1(PlaceV1):
     attendance = fields.String(required=True)
 
 
-class ParticipantInvitedV1(_Payload):
+class ParticipantInvitedV1(EventData):
     session_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
     invitation_id = fields.UUID(required=True)
@@ -168,7 +163,7 @@ class ParticipantInvitedV1(_Payload):
     company_id = fields.UUID(required=True)
 
 
-class EvaluationSubmittedV1(_Payload):
+class EvaluationSubmittedV1(EventData):
     session_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
     evaluation_id = fields.UUID(required=True)
@@ -179,7 +174,7 @@ class EvaluationSubmittedV1(_Payload):
 
 
 # -- notifications ---------------------------------------------------------------------------
-class NotificationOutcomeV1(_Payload):
+class NotificationOutcomeV1(EventData):
     """NotificationSent.v1 and NotificationFailed.v1 (recipient ids are not read)."""
 
     delivery_id = fields.String(required=True)

@@ -15,32 +15,28 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from services.common import audit
 from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.events import Event
 from services.common.outbox import Outbox
+from services.common.schemas import EventData
 from services.sessions import db, roster
 
 Conn = psycopg.Connection[Any]
 ENROLMENT = "progadmin.enrolment.{}.v1"
 
 
-class _Payload(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-
-class SessionRulesV1(_Payload):
+class SessionRulesV1(EventData):
     min_duration_minutes = fields.Integer(required=True)
     max_duration_minutes = fields.Integer(required=True)
     online_facilitators = fields.Integer(required=True)
     below_minimum_days = fields.Integer(load_default=None)
 
 
-class ProgrammeV1(_Payload):
+class ProgrammeV1(EventData):
     """Sessions' copy of what it reads from ProgrammeOpened.v1 / ProgrammeUpdated.v1."""
 
     programme_id = fields.UUID(required=True)
@@ -49,12 +45,12 @@ class ProgrammeV1(_Payload):
     session_rules = fields.Nested(SessionRulesV1, required=True)
 
 
-class ProgrammeClosedV1(_Payload):
+class ProgrammeClosedV1(EventData):
     programme_id = fields.UUID(required=True)
     closed_on = fields.Date(required=True)
 
 
-class EnrolmentFactV1(_Payload):
+class EnrolmentFactV1(EventData):
     """CompanyAdmitted / CompanyWithdrew / CompanyDeclined: the enrolment's ids and dates."""
 
     enrolment_id = fields.UUID(required=True)
@@ -65,7 +61,7 @@ class EnrolmentFactV1(_Payload):
     withdrawn_on = fields.Date(load_default=None)
 
 
-class ParticipantDelegatedV1(_Payload):
+class ParticipantDelegatedV1(EventData):
     enrolment_id = fields.UUID(required=True)
     company_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
@@ -75,13 +71,13 @@ class ParticipantDelegatedV1(_Payload):
     below_management = fields.Boolean(required=True)
 
 
-class ParticipantRemovedV1(_Payload):
+class ParticipantRemovedV1(EventData):
     programme_id = fields.UUID(required=True)
     person_id = fields.UUID(required=True)
     removed_on = fields.Date(required=True)
 
 
-class PersonErasedV1(_Payload):
+class PersonErasedV1(EventData):
     person_id = fields.UUID(required=True)
     erased_on = fields.Date(required=True)
 

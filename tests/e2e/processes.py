@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deploy.infra import free_port
 
@@ -63,3 +68,34 @@ class Processes:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
+
+
+def call(url: str, headers: dict[str, str], body: dict[str, Any] | None = None, method: str | None = None,
+         timeout: float = 20) -> tuple[int, Any]:
+    """One JSON request to a running service: (status, parsed body or None). Errors are answers, not raises."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method or ("POST" if body is not None else "GET"),
+                                     headers={**headers, "Content-Type": "application/json",
+                                              "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+        return error.code, json.loads(raw) if raw else None
+
+
+@contextlib.contextmanager
+def started(env: dict[str, str], logdir: Path, web: tuple[str, ...] = (),
+            workers: tuple[str, ...] = ()) -> Iterator[Processes]:
+    """Start web processes (waiting until they answer), then workers; stop them all afterwards."""
+    procs = Processes(env, logdir)
+    try:
+        for service in web:
+            procs.web(service)
+        for service in workers:
+            procs.worker(service)
+        yield procs
+    finally:
+        procs.stop()

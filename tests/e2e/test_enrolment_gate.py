@@ -3,9 +3,6 @@ A company passes the gate, delegates a participant and withdraws; the events arr
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,33 +11,18 @@ import pytest
 
 from services.common.events import decode, validate_event
 from tests.conftest import Platform
-from tests.e2e.processes import Processes
+from tests.e2e.processes import Processes, call, started
 from tests.support import bearer, read_topic
 
 pytestmark = pytest.mark.e2e
 
 
-def call(url: str, token: dict[str, str], body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                     headers={**token, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
 
 @pytest.fixture
 def running(platform: Platform, tmp_path: Path) -> Iterator[Processes]:
     platform.create_topics()
-    procs = Processes(platform.env(), tmp_path)
-    try:
-        procs.web("enrolment")
-        procs.worker("enrolment")
+    with started(platform.env(), tmp_path, web=("enrolment",), workers=("enrolment",)) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 def test_a_company_passes_the_gate_delegates_and_withdraws_and_every_event_is_published(

@@ -8,10 +8,7 @@ publishes its events to Kafka.
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -24,36 +21,20 @@ from services.common import broker
 from services.common.events import decode, encode, new_event, validate_event
 from services.common.signed_links import sign
 from tests.conftest import Platform
-from tests.e2e.processes import Processes
+from tests.e2e.processes import Processes, call, started
 from tests.support import bearer, read_topic, wait_until
 
 pytestmark = pytest.mark.e2e
 RULES = {"min_duration_minutes": 60, "max_duration_minutes": 210, "online_facilitators": 2}
 
 
-def call(url: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                     headers={**headers, "Content-Type": "application/json",
-                                              "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
 
 @pytest.fixture
 def running(platform: Platform, tmp_path: Path) -> Iterator[Processes]:
     platform.create_topics()
     env = {**platform.env(), "PROGADMIN_SESSIONS_CHECK_INTERVAL_S": "1"}
-    procs = Processes(env, tmp_path)
-    try:
-        procs.web("sessions")
-        procs.worker("sessions")
+    with started(env, tmp_path, web=("sessions",), workers=("sessions",)) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 def test_sessions_end_to_end(platform: Platform, running: Processes) -> None:

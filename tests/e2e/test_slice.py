@@ -3,43 +3,24 @@ enrolment is counted by reporting, through the outbox, Kafka and a consumer."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Platform
-from tests.e2e.processes import Processes
+from tests.e2e.processes import Processes, call, started
 from tests.support import bearer, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-def call(url: str, token: dict[str, str], body: dict[str, object] | None = None) -> tuple[int, dict[str, object]]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",
-                                     headers={**token, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
 
 @pytest.fixture
 def running(platform: Platform, tmp_path: Path) -> Iterator[Processes]:
     platform.create_topics()
-    procs = Processes(platform.env(), tmp_path)
-    try:
-        procs.web("enrolment")
-        procs.web("reporting")
-        procs.worker("enrolment")
-        procs.worker("reporting")
+    with started(platform.env(), tmp_path, web=("enrolment", "reporting"), workers=("enrolment", "reporting")) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 def test_a_registered_company_is_counted_by_reporting(platform: Platform, running: Processes) -> None:
