@@ -12,6 +12,7 @@ component name.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -24,6 +25,10 @@ HERE = Path(__file__).resolve().parent
 SERVICES_DIR = HERE.parent
 _LOCK_ID = 0x70726F67  # "prog": one migration run per database at a time
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class MigrationChanged(RuntimeError):
+    """An applied migration file no longer matches what was applied."""
 
 
 def migration_files(folder: Path) -> list[tuple[str, Path]]:
@@ -51,17 +56,25 @@ def apply_migrations(database_url: str, service: str) -> list[str]:
                 " component text NOT NULL, version text NOT NULL, name text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))"
             )
+            conn.execute("ALTER TABLE schema_migrations ADD COLUMN IF NOT EXISTS checksum text")
             for component, folder in components:
-                done = {r[0] for r in conn.execute(
-                    "SELECT version FROM schema_migrations WHERE component = %s", (component,))}
+                done = {r[0]: r[1] for r in conn.execute(
+                    "SELECT version, checksum FROM schema_migrations WHERE component = %s", (component,))}
                 for version, path in migration_files(folder):
+                    sql = path.read_text()
+                    checksum = hashlib.sha256(sql.encode()).hexdigest()
                     if version in done:
+                        if done[version] not in (None, checksum):
+                            raise MigrationChanged(
+                                f"{component}/{path.name} was changed after it was applied to this database; "
+                                "add a new numbered migration instead (a local stack can be reset with "
+                                "deploy/down && rm -rf .local/pg)")
                         continue
                     with conn.transaction():
-                        conn.execute(path.read_text())
+                        conn.execute(sql.encode())  # a file of ours, not user input
                         conn.execute(
-                            "INSERT INTO schema_migrations (component, version, name) VALUES (%s, %s, %s)",
-                            (component, version, path.name),
+                            "INSERT INTO schema_migrations (component, version, name, checksum)"
+                            " VALUES (%s, %s, %s, %s)", (component, version, path.name, checksum),
                         )
                     applied_now.append(f"{component}/{path.name}")
         finally:
