@@ -292,13 +292,16 @@ def claim_due(conn: Conn, now: datetime, limit: int) -> list[Row]:
 
     Deliveries of a paused campaign stay queued until it resumes.
     """
-    return conn.execute(
+    rows = conn.execute(
         "UPDATE deliveries SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1,"
         " updated_at = now() WHERE id IN ("
         "  SELECT d.id FROM deliveries d LEFT JOIN campaigns c ON c.id = d.campaign_id"
         "  WHERE d.status = 'scheduled' AND d.send_after <= %(now)s AND (c.id IS NULL OR c.status = 'active')"
-        "  ORDER BY d.send_after LIMIT %(limit)s FOR UPDATE OF d SKIP LOCKED)"
+        "  ORDER BY d.send_after, d.created_at LIMIT %(limit)s FOR UPDATE OF d SKIP LOCKED)"
         " RETURNING *", {"now": now, "limit": limit}).fetchall()
+    # RETURNING follows no order; mail goes out in the order its causes happened
+    # (an intake invitation before the admission letter when both are due).
+    return sorted(rows, key=lambda r: (r["send_after"], r["created_at"]))
 
 
 def finish(conn: Conn, delivery_id: str, status: str, *, error: str | None = None, language: str | None = None,

@@ -259,3 +259,15 @@ def test_mail_goes_out_over_starttls_and_implicit_tls(notifier: Notifier, smtp: 
     notifier.clock.advance(timedelta(hours=1))
     Sender(trusted, notifier.pool, notifier.clock).run_once()
     assert smtp.kinds() == ["admission"]
+
+
+def test_mail_that_is_due_together_goes_out_in_the_order_its_causes_happened(notifier: Notifier,
+                                                                           smtp: SmtpServer) -> None:
+    p = Programme(notifier)
+    director = Person("Els Bakker", "els@betonnoord.nl")
+    c = p.company("Betonbouw Noord BV", "Noord", director)
+    p.intake(c, START + timedelta(days=3))
+    p.intake_held(c)
+    p.admit(c)
+    notifier.send()  # all three are due at once
+    assert smtp.kinds("els@betonnoord.nl") == ["intake_invitation", "intake_confirmation", "admission"]
