@@ -56,47 +56,51 @@ class EventConsumer:
 
     # -- one record ---------------------------------------------------------
     def apply(self, event: Event) -> bool:
-        """Apply one event exactly once; False when it had been applied already."""
-        handler = self.handlers.get(event["type"])
+        """Apply one event exactly once in its own transaction; False when it had been applied already."""
         with self.pool.connection() as conn, conn.transaction():
-            claimed = conn.execute(
-                "INSERT INTO processed_events (consumer, event_source, event_id, event_type)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (self.group_id, event["source"], event["id"], event["type"]),
-            ).rowcount
-            if not claimed:
-                return False
-            # Unknown types are recorded as processed too: a consumer ignores
-            # what it does not need, and a later version of it will not
-            # mistake them for unseen events.
-            if handler is not None:
-                with caused_by(event.get("correlationid"), event["id"]):
-                    handler(conn, event)
+            return self._apply_in(conn, event)
+
+    def _apply_in(self, conn: psycopg.Connection[Any], event: Event) -> bool:
+        claimed = conn.execute(
+            "INSERT INTO processed_events (consumer, event_source, event_id, event_type)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (self.group_id, event["source"], event["id"], event["type"]),
+        ).rowcount
+        if not claimed:
+            return False
+        # Unknown types are recorded as processed too: a consumer ignores
+        # what it does not need, and a later version of it will not
+        # mistake them for unseen events.
+        handler = self.handlers.get(event["type"])
+        if handler is not None:
+            with caused_by(event.get("correlationid"), event["id"]):
+                handler(conn, event)
         return True
 
-    def _process(self, record: ConsumerRecord) -> None:
+    def _process(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
+        """Apply one record inside the batch's transaction: 'applied', 'skipped' or 'dead'."""
         try:
             event = decode(record.value)
         except InvalidEvent as exc:
             self._dead_letter(record, exc, attempts=1)
-            return
+            return "dead"
         delay = self.settings.consumer_retry_backoff_ms / 1000
         for attempt in range(1, self.settings.consumer_max_attempts + 1):
             try:
-                if self.apply(event):
-                    self.applied += 1
-                else:
-                    self.skipped += 1
-                return
+                # A savepoint per attempt: a failed attempt leaves no trace,
+                # and the records before it in the batch stay applied.
+                with conn.transaction():
+                    return "applied" if self._apply_in(conn, event) else "skipped"
             except (psycopg.OperationalError, PoolTimeout):
                 raise  # infrastructure, not a poison message: the loop retries
             except Exception as exc:
                 if attempt == self.settings.consumer_max_attempts:
                     self._dead_letter(record, exc, attempts=attempt)
-                    return
+                    return "dead"
                 log.warning("consumer %s: %s failed (attempt %d): %s", self.group_id, event.get("id"), attempt, exc)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        return "dead"  # unreachable: the last attempt returns or dead-letters
 
     def _dead_letter(self, record: ConsumerRecord, exc: BaseException, attempts: int) -> None:
         """Park the record on the DLQ; wait for the ack so it cannot be lost."""
@@ -123,40 +127,35 @@ class EventConsumer:
         self._consumer.commit(offsets)
 
     def poll_once(self) -> int:
-        """Poll one batch, process it, commit its offsets; return records processed.
+        """Poll one batch, apply it in one transaction, then commit its offsets; return records seen.
 
-        A handler's own failures are dealt with in `_process` (retries, then
-        the DLQ); anything that escapes it is infrastructure (database down,
-        DLQ not writable). Then nothing is skipped: the consumer seeks back to
-        the first unprocessed record of each partition and the error
-        propagates, so the loop backs off and tries again.
+        One transaction per batch (a savepoint per record) makes the
+        per-event cost one row insert rather than one commit. A handler's own
+        failures are dealt with in `_process` (retries, then the DLQ);
+        anything that escapes it is infrastructure (database down, DLQ not
+        writable). Then the whole batch rolls back, the consumer seeks back to
+        its first record in every partition, and the error propagates, so the
+        loop backs off and tries again: nothing is skipped.
         """
         if self._consumer is None:
             self._consumer = broker.consumer(self.settings, self.group_id, self.topics)
         batches = self._consumer.poll(timeout_ms=self.settings.consumer_poll_ms)
-        done: dict[TopicPartition, OffsetAndMetadata] = {}
-        seen = 0
-        pending = list(batches.items())
+        if not batches:
+            return 0
+        outcomes: list[str] = []
         try:
-            while pending:
-                tp, records = pending[0]
-                for index, record in enumerate(records):
-                    try:
-                        self._process(record)
-                    except Exception:
-                        pending[0] = (tp, records[index:])
-                        raise
-                    done[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
-                    seen += 1
-                pending.pop(0)
+            with self.pool.connection() as conn, conn.transaction():
+                for records in batches.values():
+                    outcomes += [self._process(conn, record) for record in records]
         except Exception:
-            for tp, records in pending:
+            for tp, records in batches.items():
                 self._consumer.seek(tp, records[0].offset)
             raise
-        finally:
-            if done:
-                self._commit(done)
-        return seen
+        self.applied += outcomes.count("applied")
+        self.skipped += outcomes.count("skipped")
+        # The effects are durable now; the offsets may follow.
+        self._commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batches.items()})
+        return len(outcomes)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -165,3 +165,36 @@ def test_dead_letters_can_be_listed_and_replayed_once_the_cause_is_fixed(reporti
         stop.set()
         thread.join(10)
     assert effects(reporting) == [event["id"]]
+
+
+def test_when_the_dlq_cannot_be_written_the_batch_rolls_back_and_nothing_is_skipped(reporting: Settings) -> None:
+    topic = reporting.topic("enrolment")
+    good, poison = registered(6), registered(7)
+    poison["data"]["explode"] = True
+    produce(reporting, topic, [encode(good), encode(poison)])  # one key: one partition, this order
+
+    class DlqDownOnce(EventConsumer):
+        failures = 1
+
+        def _dead_letter(self, record: Any, exc: BaseException, attempts: int) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("DLQ unreachable")
+            super()._dead_letter(record, exc, attempts)
+
+    def handler(conn: psycopg.Connection[Any], event: Event) -> None:
+        if event["data"].get("explode"):
+            raise ValueError("poison")
+        count_effect(conn, event)
+
+    pool = open_pool(reporting)
+    consumer = DlqDownOnce(reporting, pool, f"{reporting.topic_prefix}dlqdown", [topic], {REGISTERED: handler})
+    try:
+        with pytest.raises(ConnectionError):
+            wait_until(lambda: consumer.poll_once(), what="the batch")
+        assert effects(reporting) == []  # the good event's effect rolled back with the batch
+        wait_until(lambda: consumer.poll_once(), what="the batch again")
+        assert effects(reporting) == [good["id"]] and consumer.dead_lettered == 1
+    finally:
+        consumer.close()
+        pool.close()
