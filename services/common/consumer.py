@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[psycopg.Connection[Any], Event], None]
 
 
+class _NeedsCare(Exception):
+    """The fast path met a record it cannot apply as is."""
+
+
 class EventConsumer:
     """Consumes `topics` in group `group_id`, dispatching by event type."""
 
@@ -76,6 +80,19 @@ class EventConsumer:
             with caused_by(event.get("correlationid"), event["id"]):
                 handler(conn, event)
         return True
+
+    def _process_fast(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
+        """The common case: a well-formed event whose handler succeeds, no savepoint needed."""
+        try:
+            event = decode(record.value)
+        except InvalidEvent as exc:
+            raise _NeedsCare from exc
+        try:
+            return "applied" if self._apply_in(conn, event) else "skipped"
+        except (psycopg.OperationalError, PoolTimeout):
+            raise
+        except Exception as exc:
+            raise _NeedsCare from exc
 
     def _process(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
         """Apply one record inside the batch's transaction: 'applied', 'skipped' or 'dead'."""
@@ -129,8 +146,10 @@ class EventConsumer:
     def poll_once(self) -> int:
         """Poll one batch, apply it in one transaction, then commit its offsets; return records seen.
 
-        One transaction per batch (a savepoint per record) makes the
-        per-event cost one row insert rather than one commit. A handler's own
+        One transaction per batch makes the per-event cost a row insert
+        rather than a commit. The batch is first applied straight through;
+        only if a record is malformed or its handler fails is it rolled back
+        and applied again with a savepoint per record. A handler's own
         failures are dealt with in `_process` (retries, then the DLQ);
         anything that escapes it is infrastructure (database down, DLQ not
         writable). Then the whole batch rolls back, the consumer seeks back to
@@ -142,11 +161,14 @@ class EventConsumer:
         batches = self._consumer.poll(timeout_ms=self.settings.consumer_poll_ms)
         if not batches:
             return 0
-        outcomes: list[str] = []
         try:
-            with self.pool.connection() as conn, conn.transaction():
-                for records in batches.values():
-                    outcomes += [self._process(conn, record) for record in records]
+            try:
+                outcomes = self._apply_batch(batches, self._process_fast)
+            except _NeedsCare:
+                # Something in the batch is malformed or failing: roll it all
+                # back and go again record by record, with savepoints,
+                # retries and the DLQ.
+                outcomes = self._apply_batch(batches, self._process)
         except Exception:
             for tp, records in batches.items():
                 self._consumer.seek(tp, records[0].offset)
@@ -156,6 +178,11 @@ class EventConsumer:
         # The effects are durable now; the offsets may follow.
         self._commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1) for tp, records in batches.items()})
         return len(outcomes)
+
+    def _apply_batch(self, batches: dict[TopicPartition, list[ConsumerRecord]],
+                     process: Callable[[psycopg.Connection[Any], ConsumerRecord], str]) -> list[str]:
+        with self.pool.connection() as conn, conn.transaction():
+            return [process(conn, record) for records in batches.values() for record in records]
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
