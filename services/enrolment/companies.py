@@ -39,9 +39,12 @@ class Companies(UseCases):
                 raise NotFound("no such company")
             # A person given again with the same e-mail address keeps their person_id (other services
             # know people by it); anyone else is a new person.
-            known = {d["email"].lower(): d["id"] for d in db.directors_of(conn, [company_id]) if d["email"]}
+            # Locked: a person erased meanwhile is read as erased (no e-mail, so not known) instead of
+            # being written back with the data the erasure removed.
+            known = {d["email"].lower(): d["id"] for d in db.directors_of(conn, [company_id], share=True)
+                     if d["email"]}
             if company["contact_person_id"]:
-                contact = db.get_person(conn, company["contact_person_id"])
+                contact = db.get_person(conn, company["contact_person_id"], lock=True)
                 if contact and contact["email"]:
                     known.setdefault(contact["email"].lower(), contact["id"])
             columns: Row = {k: changes[k] for k in ("name", "size") if k in changes}

@@ -142,11 +142,17 @@ def set_directors(conn: Conn, company_id: UUID, directors: list[tuple[UUID, str]
                         [(company_id, pid, role, i) for i, (pid, role) in enumerate(directors)])
 
 
-def directors_of(conn: Conn, company_ids: list[UUID]) -> list[Row]:
-    """Directors with their person fields, in the order they were given."""
+def directors_of(conn: Conn, company_ids: list[UUID], *, share: bool = False) -> list[Row]:
+    """Directors with their person fields, in the order they were given.
+
+    `share` holds their person rows still until commit: an event about to
+    carry a director's contact data then cannot interleave with that
+    director's erasure (which takes the row FOR UPDATE, then scrubs the outbox).
+    """
     return conn.execute(
         "SELECT d.company_id, d.role, p.* FROM company_directors d JOIN persons p ON p.id = d.person_id"
-        " WHERE d.company_id = ANY(%s) ORDER BY d.company_id, d.position", (company_ids,)).fetchall()
+        " WHERE d.company_id = ANY(%s) ORDER BY d.company_id, d.position" + (" FOR SHARE OF p" if share else ""),
+        (company_ids,)).fetchall()
 
 
 def enrolments_of(conn: Conn, company_ids: list[UUID]) -> list[Row]:

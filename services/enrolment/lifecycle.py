@@ -25,7 +25,7 @@ class Lifecycle(UseCases):
     @staticmethod
     def _director(conn: Conn, company_id: UUID, preferred: UUID | None = None) -> Row:
         """The director mail goes to (the interviewee when known); 409 when there is none to reach."""
-        reachable = [d for d in db.directors_of(conn, [company_id]) if d["email"]]
+        reachable = [d for d in db.directors_of(conn, [company_id], share=True) if d["email"]]
         for d in reachable:
             if d["id"] == preferred:
                 return d

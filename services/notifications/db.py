@@ -82,6 +82,8 @@ def enrolments_for_digest(conn: Conn) -> list[Row]:
 def upsert_recipient(conn: Conn, contact: dict[str, Any], role: str, company_id: str | None,
                      enrolment_id: str | None, programme_id: str | None, job_level: str | None = None,
                      active: bool = True) -> None:
+    if is_erased(conn, str(contact["person_id"])):
+        return  # a late or replayed event must not bring an erased person's contact data back
     conn.execute(
         "INSERT INTO recipients (person_id, role, name, email, language, company_id, enrolment_id, programme_id,"
         " job_level, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -112,6 +114,9 @@ def erase_person(conn: Conn, person_id: str) -> None:
     conn.execute("DELETE FROM recipients WHERE person_id = %s", (person_id,))
     conn.execute("DELETE FROM suppressions WHERE person_id = %s", (person_id,))
     conn.execute("DELETE FROM session_people WHERE person_id = %s", (person_id,))
+    # An SMTP error text may quote the address; the log keeps the outcome, not the text.
+    conn.execute("UPDATE deliveries SET last_error = 'person erased' WHERE recipient_id = %s"
+                 " AND last_error IS NOT NULL", (person_id,))
 
 
 def participants_in_audience(conn: Conn, programme_id: str | None, job_levels: list[str]) -> list[Row]:

@@ -36,6 +36,8 @@ class Triggers:
     # -- helpers ------------------------------------------------------------------------
     def _schedule(self, conn: Conn, event: Event, kind: str, recipient_id: str, *,
                   send_after: datetime | None = None, key: str | None = None, **extra: Any) -> str | None:
+        if db.is_erased(conn, recipient_id):
+            return None  # a late event about an erased person claims nothing
         return db.schedule(conn, event_id=key or event["id"], kind=kind, recipient_id=recipient_id,
                            send_after=send_after or self.clock.now(), optional=KINDS[kind].optional, **extra)
 
@@ -216,6 +218,10 @@ class Triggers:
         for facilitator in d["facilitator_ids"]:
             if facilitator not in old_facilitators:
                 self._facilitator_assigned(conn, event, d, facilitator)
+        for facilitator in old_facilitators - set(d["facilitator_ids"]):
+            # Taken off the session: their queued reminder (and anything else about it) is void.
+            db.cancel_scheduled(conn, "facilitator taken off the session", session_id=d["session_id"],
+                                recipient_id=staff_recipient(facilitator))
         moved = before is None or any(before[f] != d[f] for f in SESSION_FIELDS_THAT_MATTER)
         if not moved:
             return
@@ -229,21 +235,33 @@ class Triggers:
         self._move_reminders(conn, event, d)
 
     def _move_reminders(self, conn: Conn, event: Event, d: dict[str, Any]) -> None:
-        """Queued reminders move with the session; people already reminded get a new one."""
+        """Queued reminders move with the session; whoever takes part and has none queued (reminded already,
+        or theirs was dropped when the session came too close) gets a new one."""
         programme = db.programme(conn, d["programme_id"])
         when = reminder_time(d["starts_at"], programme["reminder_hours_before"] if programme else None,
                              self.settings.mail_reminder_hours)
-        for reminder in db.scheduled_reminders(conn, d["session_id"]):
-            if reminder["status"] == "scheduled":
-                if when > self.clock.now():
-                    db.move(conn, reminder["id"], when)
-                else:
-                    db.cancel_scheduled(conn, "session moved too close for a reminder", session_id=d["session_id"],
-                                        recipient_id=reminder["recipient_id"], kinds=["session_reminder"])
-            elif when > self.clock.now():
-                db.schedule(conn, event_id=event["id"], kind="session_reminder",
-                            recipient_id=reminder["recipient_id"], send_after=when, session_id=d["session_id"],
-                            company_id=reminder["company_id"], programme_id=d["programme_id"])
+        reminders = db.scheduled_reminders(conn, d["session_id"])
+        for reminder in reminders:
+            if reminder["status"] != "scheduled":
+                continue
+            if when > self.clock.now():
+                db.move(conn, reminder["id"], when)
+            else:
+                db.cancel_scheduled(conn, "session moved too close for a reminder", session_id=d["session_id"],
+                                    recipient_id=reminder["recipient_id"], kinds=["session_reminder"])
+        if when <= self.clock.now():
+            return
+        # Only people still registered and the session's current facilitators: not someone who cancelled
+        # or was taken off the session after an earlier reminder.
+        queued = {r["recipient_id"] for r in reminders if r["status"] == "scheduled"}
+        taking_part = [(p["person_id"], p["company_id"]) for p in db.session_people(conn, d["session_id"],
+                                                                                   ["registered"])]
+        taking_part += [(staff_recipient(f), None) for f in d["facilitator_ids"]]
+        for recipient_id, company_id in taking_part:
+            if recipient_id not in queued:
+                queued.add(recipient_id)
+                self._schedule(conn, event, "session_reminder", recipient_id, send_after=when,
+                               session_id=d["session_id"], company_id=company_id, programme_id=d["programme_id"])
 
     def session_cancelled(self, conn: Conn, event: Event) -> None:
         d = s.SessionCancelledV1().load(event["data"])

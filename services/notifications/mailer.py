@@ -8,6 +8,7 @@ Message-ID and mail systems and people can recognise it.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from datetime import datetime
@@ -27,6 +28,14 @@ class TemporaryFailure(Exception):
 
 class PermanentFailure(Exception):
     """The server refused for good (5xx): retrying will not help."""
+
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]'\",;:@]+@[^\s<>()\[\]'\",;:]+")
+
+
+def _redacted(text: str) -> str:
+    """Server replies quote the recipient's address; the delivery log and NotificationFailed must not keep it."""
+    return _ADDRESS.sub("<address>", text)
 
 
 def message_id(delivery_id: str) -> str:
@@ -88,13 +97,16 @@ class SmtpTransport:
                 envelope_from = parseaddr(s.mail_from)[1]
                 smtp.send_message(message, from_addr=envelope_from)
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
+            replies = list(exc.recipients.values())
+            codes = [code for code, _ in replies]
+            text = "; ".join(f"{code} {_redacted(msg.decode(errors='replace') if isinstance(msg, bytes) else msg)}"
+                             for code, msg in replies)
             raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(
-                f"recipient refused: {exc.recipients}") from exc
+                f"recipient refused: {text}") from exc
         except smtplib.SMTPResponseException as exc:
             text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
             raise (PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure)(
-                f"{exc.smtp_code} {text}") from exc
+                f"{exc.smtp_code} {_redacted(text)}") from exc
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise TemporaryFailure(_redacted(f"{type(exc).__name__}: {exc}")) from exc
 

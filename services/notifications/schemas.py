@@ -172,7 +172,10 @@ class DeliveryQuery(PageQuery):
 
 class StaffIn(Schema):
     role = fields.String(required=True, validate=validate.OneOf(("coordinator", "facilitator")))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    # No control characters: the name goes into mail headers.
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
+                                                  validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
+                                                                  error="must not contain control characters")])
     email = fields.Email(required=True)
     language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES))
     regions = fields.List(fields.String(validate=validate.OneOf(REGIONS)), load_default=list)

@@ -66,6 +66,8 @@ class Sender:
         try:
             with self.pool.connection() as conn:
                 letter = compose(conn, self.settings, row, now)
+            # Built here, inside the try: a header the mail library refuses fails this delivery only.
+            message = build_message(self.settings, letter, now)
         except NotSendable as exc:
             if exc.status == "retry":
                 self._wait_or_fail(row, now, str(exc))
@@ -77,7 +79,7 @@ class Sender:
             self._finish(row, "failed", f"cannot compose: {type(exc).__name__}: {exc}")
             return
         try:
-            self.transport.send(build_message(self.settings, letter, now))
+            self.transport.send(message)
         except TemporaryFailure as exc:
             self._retry_or_fail(row, now, str(exc))
             return

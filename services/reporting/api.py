@@ -16,6 +16,7 @@ from services.common.auth import Principal, current_principal, require_roles
 from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
 from services.reporting import schemas as s
+from services.reporting.pseudonyms import pseudonym
 from services.reporting.public_events import public_types
 from services.reporting.service import Reporting
 
@@ -77,6 +78,21 @@ MIMETYPES = {"json": "application/json", "html": "text/html",
              "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
+def _pseudonymous_facilitators(report: dict[str, Any]) -> dict[str, Any]:
+    """Reporting consumers get facilitators as the stream's pseudonyms: raw ids next to the stream's
+    facilitator_ids would map every pseudonym back to its person."""
+    secret = current_app.config["SETTINGS"].reporting_pseudonym_secret
+
+    def masked(staff_id: str) -> str:
+        return pseudonym(secret, "person", staff_id)
+
+    evaluations = {**report["evaluations"],
+                   "by_facilitator": {masked(k): v for k, v in report["evaluations"]["by_facilitator"].items()}}
+    sessions = [{**row, "facilitator_ids": [masked(f) for f in row["facilitator_ids"]]}
+                for row in report["session_list"]]
+    return {**report, "evaluations": evaluations, "session_list": sessions}
+
+
 @programmes.get("/<uuid:programme_id>/final-report")
 @require_roles(*READERS)
 @programmes.arguments(s.ReportQuery, location="query")
@@ -85,9 +101,12 @@ MIMETYPES = {"json": "application/json", "html": "text/html",
 def final_report(query: dict[str, Any], programme_id: uuid.UUID) -> Response:
     """The final report: sessions per type and region, companies started/withdrawn/completed, participants per
     session, attendance and its trend, follow-up adoption, evaluation averages (coordinators: their regions)."""
-    report = _service().final_report(programme_id, _scope(current_principal(), query.get("region")))
+    principal = current_principal()
+    report = _service().final_report(programme_id, _scope(principal, query.get("region")))
     if report is None:
         raise NotFound("no such programme")
+    if not principal.has("fund_admin", "coordinator"):
+        report = _pseudonymous_facilitators(report)
     wanted = _wanted_format(query.get("format"))
     name = f"slotrapportage-{programme_id}"
     if wanted == "html":

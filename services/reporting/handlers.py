@@ -169,8 +169,9 @@ def handlers(settings: Settings) -> dict[str, Handler]:
         on_evaluation_submitted(conn, event)
         data = event["data"]
         responses, average = db.session_evaluation(conn, data["session_id"])
-        # Individual scores never leave; an average only once the group is large enough.
-        if responses >= min_responses and average is not None:
+        # Individual scores never leave; an average only once the group is large enough, and then only
+        # per further full group: averages over n and n+1 responses would give away response n+1.
+        if responses >= min_responses and responses % min_responses == 0 and average is not None:
             stream.publish(conn, event, EVALUATED, {"session_id": data["session_id"],
                                                     "programme_id": data["programme_id"],
                                                     "responses": responses, "average_score": round(average, 2)})

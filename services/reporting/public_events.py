@@ -124,9 +124,9 @@ PUBLIC_TYPES: dict[str, PublicType] = {
 EVALUATED = PublicType("PublicSessionEvaluated", "session_id",
                        ("session_id", "programme_id", "responses", "average_score"))
 EVALUATED_SCHEMA: dict[str, Any] = {
-    "description": "A session's evaluation average, published (again) with every new score once at least the "
-                   "configured minimum of responses (default 3) exists; individual scores are never published. "
-                   "Subject: session id.",
+    "description": "A session's evaluation average, published each time the number of responses reaches a "
+                   "multiple of the configured minimum group (default 3), so no individual score can be derived "
+                   "from two consecutive averages; individual scores are never published. Subject: session id.",
     "required": ["session_id", "programme_id", "responses", "average_score"],
     "properties": {
         "session_id": {"type": "string", "format": "uuid"},
@@ -173,7 +173,26 @@ class PublicStream:
         spec = PUBLIC_TYPES.get(cause["type"])
         if spec is None:
             return None
-        return self.publish(conn, cause, spec, self.translate(spec, cause["data"]))
+        data = self.translate(spec, cause["data"])
+        if spec.name != "PublicPersonErased":
+            data = self._unlink_erased(conn, cause, data)
+        return self.publish(conn, cause, spec, data)
+
+    def _unlink_erased(self, conn: psycopg.Connection[Any], cause: Event, data: dict[str, Any]) -> dict[str, Any]:
+        """A fact about someone already erased (arriving late from another topic) still counts, but under a
+        one-off pseudonym: consumers deleted the person's pseudonym and it must not come back."""
+        for name in ("person_id", "replaced_by"):
+            raw = cause["data"].get(name)
+            if raw is None or name not in data:
+                continue
+            try:
+                erased = conn.execute("SELECT 1 FROM erased_persons WHERE person_id = %s",
+                                      (uuid.UUID(str(raw)),)).fetchone()
+            except ValueError:
+                continue  # not a UUID: never recorded as erased
+            if erased:
+                data[name] = pseudonym(self.secret, "erased-person", f"{cause['source']}|{cause['id']}|{name}")
+        return data
 
     def publish(self, conn: psycopg.Connection[Any], cause: Event, spec: PublicType,
                 data: dict[str, Any]) -> Event | None:

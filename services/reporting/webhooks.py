@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import logging
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -81,8 +83,12 @@ def resolve(host: str) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None)})
 
 
-def check_endpoint(url: str, env: str, resolver: Resolver = resolve) -> None:
-    """Only https to public addresses outside development; http and loopback are fine in development/test."""
+def check_endpoint(url: str, env: str, resolver: Resolver = resolve) -> list[str]:
+    """Only https to public addresses outside development; http and loopback are fine in development/test.
+
+    Returns the vetted addresses (none in development): the sender connects to one of them instead of
+    resolving the name again, so DNS cannot point it elsewhere between the check and the connection.
+    """
     parts = urlsplit(url)
     development = env in DEVELOPMENT_ENVS
     if parts.scheme not in (("https", "http") if development else ("https",)):
@@ -92,7 +98,7 @@ def check_endpoint(url: str, env: str, resolver: Resolver = resolve) -> None:
     if parts.username or parts.password:
         raise EndpointRefused("must not carry credentials")
     if development:
-        return
+        return []
     try:
         addresses = [parts.hostname] if _is_ip(parts.hostname) else resolver(parts.hostname)
     except OSError as exc:
@@ -104,6 +110,7 @@ def check_endpoint(url: str, env: str, resolver: Resolver = resolve) -> None:
         if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
                 or ip.is_unspecified or not ip.is_global):
             raise EndpointRefused(f"resolves to a private or loopback address ({address})")
+    return addresses
 
 
 def _is_ip(host: str) -> bool:
@@ -129,20 +136,63 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 
 
 _opener = urllib.request.build_opener(_NoRedirects)
-Sender = Callable[[str, bytes, dict[str, str], float], Outcome]
+# url, body, headers, timeout, the vetted address to connect to (None: resolve the host as usual)
+Sender = Callable[[str, bytes, dict[str, str], float, str | None], Outcome]
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to a vetted address; the Host header still names the host."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to a vetted address; SNI and certificate checks still use the host name."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def _pinned_post(url: str, body: bytes, headers: dict[str, str], timeout: float, address: str) -> int:
+    parts = urlsplit(url)
+    if parts.hostname is None or parts.scheme not in ("http", "https"):
+        raise ValueError(f"cannot post to {url!r}")
+    kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
+    conn = kind(parts.hostname, parts.port, address, timeout)
+    try:
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("POST", path, body=body, headers=headers)
+        return conn.getresponse().status  # 3xx is not followed: a redirect is a failure
+    finally:
+        conn.close()
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float,
+              connect_to: str | None = None) -> Outcome:
     """POST; any 2xx is success, everything else (3xx included) a failure."""
     started = time.monotonic()
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = response.status
+        if connect_to is not None:
+            status = _pinned_post(url, body, headers, timeout, connect_to)
+        else:
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with _opener.open(request, timeout=timeout) as response:
+                status = response.status
         error = None if 200 <= status < 300 else f"HTTP {status}"
     except urllib.error.HTTPError as exc:
         status, error = exc.code, f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         status, error = None, f"{type(exc).__name__}: {exc}"[:500]
     return Outcome(ok=error is None, status_code=status, error=error,
                    duration_ms=int((time.monotonic() - started) * 1000))
@@ -227,11 +277,13 @@ class Dispatcher:
 
     def _attempt(self, sub: dict[str, Any], delivery_id: str, body: bytes, now: datetime) -> Outcome:
         try:  # checked again at send time: DNS may have changed since registration
-            check_endpoint(sub["url"], self.settings.env, self.resolver)
+            addresses = check_endpoint(sub["url"], self.settings.env, self.resolver)
         except EndpointRefused as exc:
             return Outcome(ok=False, status_code=None, error=f"endpoint refused: {exc}", duration_ms=0)
         headers = signed_headers(sub["secret"], delivery_id, int(now.timestamp()), body)
-        return self.send(sub["url"], body, headers, float(self.settings.reporting_webhook_timeout_s))
+        # Connect to the address just checked, not to whatever the name resolves to a moment later.
+        return self.send(sub["url"], body, headers, float(self.settings.reporting_webhook_timeout_s),
+                         addresses[0] if addresses else None)
 
     def _failed(self, conn: psycopg.Connection[Any], sub: dict[str, Any], now: datetime) -> None:
         failing_since = sub["failing_since"] or now

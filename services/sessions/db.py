@@ -58,15 +58,18 @@ def upsert_enrolment(conn: Conn, enrolment_id: UUID, company_id: UUID, programme
 
 
 def upsert_delegate(conn: Conn, d: Row) -> None:
+    # An erasure seen earlier wins: the delegation is kept erased, without the job level.
+    erased = conn.execute("SELECT erased_on FROM erased_persons WHERE person_id = %s", (d["person_id"],)).fetchone()
+    erased_on = erased["erased_on"] if erased else None
     conn.execute(
         "INSERT INTO delegates (programme_id, person_id, enrolment_id, company_id, region, job_level,"
-        " below_management) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " below_management, erased_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (programme_id, person_id) DO UPDATE SET enrolment_id = EXCLUDED.enrolment_id,"
         " company_id = EXCLUDED.company_id, region = EXCLUDED.region, job_level = EXCLUDED.job_level,"
-        " below_management = EXCLUDED.below_management, removed_on = NULL, updated_at = now()"
-        " WHERE delegates.erased_on IS NULL",
-        (d["programme_id"], d["person_id"], d["enrolment_id"], d["company_id"], d["region"], d["job_level"],
-         d["below_management"]))
+        " below_management = EXCLUDED.below_management, removed_on = NULL, erased_on = EXCLUDED.erased_on,"
+        " updated_at = now() WHERE delegates.erased_on IS NULL",
+        (d["programme_id"], d["person_id"], d["enrolment_id"], d["company_id"], d["region"],
+         None if erased_on else d["job_level"], d["below_management"], erased_on))
 
 
 def remove_delegate(conn: Conn, programme_id: UUID, person_id: UUID, removed_on: date) -> None:
@@ -76,11 +79,17 @@ def remove_delegate(conn: Conn, programme_id: UUID, person_id: UUID, removed_on:
 
 def erase_person(conn: Conn, person_id: UUID, erased_on: date) -> None:
     """Drop what could identify the person beyond the pseudonymous id: job level, comments, feeds."""
+    conn.execute("INSERT INTO erased_persons (person_id, erased_on) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                 (person_id, erased_on))
     conn.execute("UPDATE delegates SET erased_on = %s, job_level = NULL, updated_at = now() WHERE person_id = %s",
                  (erased_on, person_id))
     conn.execute("UPDATE evaluations SET comment = NULL WHERE person_id = %s", (person_id,))
     conn.execute("UPDATE calendar_feeds SET revoked_at = now() WHERE kind = 'participant' AND subject = %s"
                  " AND revoked_at IS NULL", (str(person_id),))
+
+
+def is_erased(conn: Conn, person_id: UUID) -> bool:
+    return conn.execute("SELECT 1 FROM erased_persons WHERE person_id = %s", (person_id,)).fetchone() is not None
 
 
 # The gate, in one place: a delegate may be invited or registered only while
@@ -95,6 +104,28 @@ def delegate_standing(conn: Conn, programme_id: UUID, person_id: UUID) -> Row | 
         "SELECT d.*, e.admitted_on, e.withdrawn_on, (" + ELIGIBLE + ") AS eligible"
         " FROM delegates d LEFT JOIN enrolments e ON e.enrolment_id = d.enrolment_id"
         " WHERE d.programme_id = %s AND d.person_id = %s", (programme_id, person_id)).fetchone()
+
+
+def lock_standing(conn: Conn, programme_id: UUID, person_id: UUID) -> None:
+    """Hold the delegate and its enrolment still (FOR SHARE) while a place is decided.
+
+    The enrolment handlers update these rows before they look for places to
+    cancel, so a registration either waits for a withdrawal or removal (and
+    then sees it) or is committed before the handler looks (and is cancelled).
+    Order enrolment, delegate, session: the order the handlers lock in (no deadlock).
+    """
+    conn.execute("SELECT 1 FROM enrolments WHERE enrolment_id IN (SELECT enrolment_id FROM delegates"
+                 " WHERE programme_id = %s AND person_id = %s) FOR SHARE", (programme_id, person_id))
+    conn.execute("SELECT 1 FROM delegates WHERE programme_id = %s AND person_id = %s FOR SHARE",
+                 (programme_id, person_id))
+
+
+def lock_region_standings(conn: Conn, programme_id: UUID, region: str) -> None:
+    """`lock_standing` for every delegate of a programme's region (before inviting them all)."""
+    conn.execute("SELECT 1 FROM enrolments WHERE enrolment_id IN (SELECT enrolment_id FROM delegates"
+                 " WHERE programme_id = %s AND region = %s) ORDER BY enrolment_id FOR SHARE", (programme_id, region))
+    conn.execute("SELECT 1 FROM delegates WHERE programme_id = %s AND region = %s ORDER BY person_id FOR SHARE",
+                 (programme_id, region))
 
 
 def delegate_regions(conn: Conn, person_id: str) -> set[str]:

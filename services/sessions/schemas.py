@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import uuid
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import PageQuery, page_schema
 from services.sessions.domain import ATTENDANCE, FORMATS, REGIONS, STATUSES, TYPES
@@ -194,6 +197,18 @@ class FeedIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(("region", "facilitator", "participant")))
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200),
                             metadata={"description": "region name, facilitator id or person id"})
+
+    @validates_schema
+    def subject_fits_kind(self, data: dict[str, Any], **_: Any) -> None:
+        """A feed is read again and again: a subject that can never match is refused now, not at every fetch."""
+        kind, subject = data.get("kind"), data.get("subject")
+        if kind == "region" and subject not in REGIONS:
+            raise ValidationError(f"must be one of: {', '.join(REGIONS)}", "subject")
+        if kind == "participant":
+            try:
+                uuid.UUID(str(subject))
+            except ValueError:
+                raise ValidationError("must be a person id (UUID)", "subject") from None
 
 
 class FeedOut(Schema):

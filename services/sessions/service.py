@@ -236,6 +236,13 @@ class Sessions:
     def invite(self, principal: Principal, session_id: UUID, person_ids: list[UUID] | None) -> list[Row]:
         now = self.clock()
         with unit_of_work(self.pool) as conn:
+            seen = require_manage(principal, db.get_session(conn, session_id))
+            # As in register: standings first (a withdrawal being applied is waited for), then the session.
+            if person_ids is None:
+                db.lock_region_standings(conn, seen["programme_id"], seen["region"])
+            else:
+                for pid in sorted(set(person_ids), key=str):
+                    db.lock_standing(conn, seen["programme_id"], pid)
             s = require_manage(principal, db.get_session(conn, session_id, lock=True))
             _require_open(s, "invite")
             if s["starts_at"] <= now:
@@ -271,6 +278,9 @@ class Sessions:
         """Take a place or a waiting-list spot; the session row lock makes capacity hold under concurrency."""
         now = self.clock()
         with unit_of_work(self.pool) as conn:
+            seen = require_manage(principal, db.get_session(conn, session_id))
+            # Delegate and enrolment first, then the session: the order the enrolment handlers lock in.
+            db.lock_standing(conn, seen["programme_id"], person_id)
             s = require_manage(principal, db.get_session(conn, session_id, lock=True))
             _require_open(s, "register")
             if s["starts_at"] <= now:
@@ -332,8 +342,14 @@ class Sessions:
                                current_state=s["status"], allowed_transitions=["cancelled"])
             problems: dict[str, str | list[str]] = {}
             regs = []
+            seen: set[UUID] = set()
             for i, record in enumerate(records):
                 reg = db.get_registration(conn, record["registration_id"])
+                if record["registration_id"] in seen:
+                    # Two answers for one registration: which one is meant is not ours to guess.
+                    problems[f"records.{i}.registration_id"] = "this registration is listed twice"
+                    continue
+                seen.add(record["registration_id"])
                 if reg is None or reg["session_id"] != s["id"]:
                     problems[f"records.{i}.registration_id"] = "no such registration in this session"
                 elif reg["status"] != "registered":
@@ -405,6 +421,10 @@ class Sessions:
                 " AND status = 'registered' AND attendance = 'attended'", (s["id"], person_id)).fetchone()
             if attended is None:
                 raise Conflict("only participants who attended can evaluate this session")
+            if db.is_erased(conn, person_id):
+                # A link minted before the erasure must not collect new data about the person.
+                raise Conflict("this person's data was erased; no evaluation is taken", current_state="erased",
+                               allowed_transitions=[])
             evaluation_id = uuid.uuid4()
             comment = (comment or "").strip() or None
             if not db.insert_evaluation(conn, evaluation_id, s["id"], person_id, attended["company_id"], score,

@@ -48,6 +48,14 @@ CREATE TABLE delegates (
 CREATE INDEX delegates_enrolment ON delegates (enrolment_id);
 CREATE INDEX delegates_person ON delegates (person_id);
 
+-- Erasures seen (PersonErased is keyed by person, a delegation by enrolment:
+-- they may arrive in either order). A delegation that arrives after its
+-- person's erasure is stored erased.
+CREATE TABLE erased_persons (
+    person_id  uuid PRIMARY KEY,
+    erased_on  date NOT NULL
+);
+
 -- Sessions.
 CREATE TABLE sessions (
     id                uuid PRIMARY KEY,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
+from services.common.db import request_connection
 from services.common.events import validate_event
 from tests.integration.enrolment.support import PASSING_INTAKE, Api
+from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -126,3 +130,72 @@ def test_bad_audit_filters_are_422(api: Api) -> None:
     response = api.get("/api/v1/audit-entries?subject_type=&page_size=0")
     assert response.status_code == 422
     assert {p["name"] for p in response.get_json()["invalid_params"]} == {"subject_type", "page_size"}
+
+
+def test_an_admission_racing_the_erasure_of_its_director_does_not_publish_the_erased_contact(api: Api) -> None:
+    """The erasure scrubs the outbox; an admission that read the director before the erasure committed
+    must not commit its CompanyAdmitted (with the director's name and e-mail) after that scrub."""
+    e = api.enrolment("intake_held")
+    director = api.ok(api.get(f"/api/v1/companies/{e['company_id']}"))["directors"][0]
+    service = api.app.extensions["enrolment"]
+    answer: dict[str, int] = {}
+
+    def admit() -> None:
+        answer["status"] = api.app.test_client().post(f"/api/v1/enrolments/{e['id']}/admission", json={},
+                                                       headers=api.headers()).status_code
+
+    with psycopg.connect(api.settings.database_url, row_factory=dict_row) as conn:
+        conn.execute("SELECT 1")  # an open transaction: the erasure runs as a savepoint of it, uncommitted
+        token = request_connection.set(conn)
+        try:
+            service.erase_person(uuid.UUID(director["person_id"]))  # done, outbox scrubbed, not committed yet
+        finally:
+            request_connection.reset(token)
+        racer = threading.Thread(target=admit)
+        racer.start()
+        wait_until(lambda: not racer.is_alive() or _waiting_for_a_lock(api), timeout=10)
+        conn.commit()
+    racer.join(10)
+    assert answer["status"] == 409  # the only director can no longer be reached
+    published = json.dumps(api.outbox(e["id"]))
+    assert director["email"] not in published and director["name"] not in published
+
+
+def test_a_company_update_racing_the_erasure_of_its_director_does_not_bring_the_data_back(api: Api) -> None:
+    """The update read the director as known (by e-mail) before the erasure committed; it must not
+    write the erased person's name and e-mail back afterwards."""
+    company = api.company("Noord")
+    director = company["directors"][0]
+    service = api.app.extensions["enrolment"]
+    answer: dict[str, int] = {}
+    again = {"name": "Dirk Terug", "email": director["email"], "role": director["role"]}
+
+    def update() -> None:
+        answer["status"] = api.app.test_client().patch(f"/api/v1/companies/{company['id']}",
+                                                        json={"directors": [again]},
+                                                        headers=api.headers()).status_code
+
+    with psycopg.connect(api.settings.database_url, row_factory=dict_row) as conn:
+        conn.execute("SELECT 1")  # an open transaction: the erasure runs as a savepoint of it, uncommitted
+        token = request_connection.set(conn)
+        try:
+            service.erase_person(uuid.UUID(director["person_id"]))
+        finally:
+            request_connection.reset(token)
+        racer = threading.Thread(target=update)
+        racer.start()
+        wait_until(lambda: not racer.is_alive() or _waiting_for_a_lock(api), timeout=10)
+        conn.commit()
+    racer.join(10)
+    assert answer["status"] == 200
+    with psycopg.connect(api.settings.database_url) as conn:
+        erased = conn.execute("SELECT name, email, erased_on IS NOT NULL FROM persons WHERE id = %s",
+                              (director["person_id"],)).fetchone()
+    assert erased == (None, None, True)
+
+
+def _waiting_for_a_lock(api: Api) -> bool:
+    with psycopg.connect(api.settings.database_url) as probe:
+        row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock'").fetchone()
+    return bool(row and row[0])

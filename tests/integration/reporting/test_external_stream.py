@@ -26,7 +26,7 @@ from services.reporting.app import create_app
 from services.reporting.handlers import handlers
 from services.reporting.rebuild import apply_event
 from services.reporting.service import Reporting
-from services.reporting.webhooks import Dispatcher
+from services.reporting.webhooks import Dispatcher, Outcome
 from tests.conftest import Platform
 from tests.integration.reporting.scripted import build
 from tests.support import bearer
@@ -163,6 +163,47 @@ def test_no_personal_data_in_any_field_of_any_external_event(stream: Settings) -
     assert [e["position"] for e in events] == list(range(1, len(events) + 1))
 
 
+def test_no_individual_score_can_be_derived_from_two_published_averages(stream: Settings) -> None:
+    """Averages over n and n+1 responses give away response n+1: between two publications of a session's
+    average there are at least the minimum group of new responses."""
+    counts: dict[str, list[int]] = {}
+    for e in external(stream):
+        if e["type"].endswith("PublicSessionEvaluated.v1"):
+            counts.setdefault(e["data"]["session_id"], []).append(e["data"]["responses"])
+    assert counts
+    for published in counts.values():
+        steps = [b - a for a, b in zip([0, *published], published, strict=False)]
+        assert all(step >= stream.evaluation_min_group for step in steps), published
+
+
+def test_a_late_event_about_an_erased_person_does_not_bring_the_pseudonym_back(pg_server: Any,
+                                                                              db_templates: dict[str, str]) -> None:
+    """After PublicPersonErased consumers delete that pseudonym; a fact arriving later (another topic lags)
+    still counts, under a pseudonym that links to nothing."""
+    from deploy.infra import KafkaBroker
+    from services.common.events import new_event
+    from services.reporting.pseudonyms import pseudonym
+
+    # A database of its own: the module's shared stream keeps "every attendee was delegated".
+    stream = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
+                      db_templates).settings("reporting")
+
+    person, sid, programme = (str(uuid.uuid4()) for _ in range(3))
+    place = {"session_id": sid, "programme_id": programme, "registration_id": str(uuid.uuid4()),
+             "person_id": person, "company_id": str(uuid.uuid4())}
+    feed_all(stream, [
+        new_event("sessions", "ParticipantRegistered", sid, place),
+        new_event("enrolment", "PersonErased", person, {"person_id": person, "erased_on": "2026-03-10"}),
+        new_event("sessions", "AttendanceRecorded", sid, {**place, "attendance": "attended"}),
+    ])
+    registered, erased, attended = external(stream)
+    masked = pseudonym(stream.reporting_pseudonym_secret, "person", person)
+    assert registered["data"]["person_id"] == masked and erased["data"]["person_id"] == masked
+    assert attended["type"].endswith("PublicAttendanceRecorded.v1")
+    assert attended["data"]["person_id"] != masked and attended["data"]["attendance"] == "attended"
+    assert PSEUDONYM.match(attended["data"]["person_id"])
+
+
 def test_pseudonyms_are_stable_per_person(stream: Settings) -> None:
     delegated = [e["data"] for e in external(stream) if e["type"].endswith("PublicParticipantDelegated.v1")]
     attended = {e["data"]["person_id"] for e in external(stream) if e["type"].endswith("PublicAttendanceRecorded.v1")}
@@ -285,7 +326,7 @@ def test_an_endpoint_that_now_resolves_privately_is_not_called_in_production(
     _new_events(stream, 1, start=300)
     calls: list[str] = []
 
-    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Any:
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float, connect_to: str | None) -> Any:
         calls.append(url)
         raise AssertionError("must not be called")
 
@@ -296,6 +337,23 @@ def test_an_endpoint_that_now_resolves_privately_is_not_called_in_production(
     log, _ = service.deliveries(CONSUMER, sub["id"], None, 10, 0)  # type: ignore[misc]
     assert log[0]["attempt_log"][0]["error"].startswith("endpoint refused: resolves to a private")
     service.delete_subscription(CONSUMER, sub["id"])
+
+
+def test_production_connects_to_the_address_it_checked(app: Flask, stream: Settings, receiver: Receiver) -> None:
+    """DNS rebinding: the dispatcher hands the sender the vetted address, so no second lookup decides."""
+    sub = _subscribe(app, "https://hooks.example.org/progadmin")
+    _new_events(stream, 1, start=400)
+    calls: list[tuple[str, str | None]] = []
+
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float, connect_to: str | None) -> Any:
+        calls.append((url, connect_to))
+        return Outcome(ok=True, status_code=204, error=None, duration_ms=1)
+
+    production = Dispatcher(stream.with_(env="production"), app.config["POOL"], send=send,
+                            resolver=lambda host: ["93.184.216.34"])
+    assert production.tick() == 1
+    assert calls == [("https://hooks.example.org/progadmin", "93.184.216.34")]
+    app.extensions["reporting"].delete_subscription(CONSUMER, sub["id"])
 
 
 def test_replay_from_a_point_in_time_and_redelivery(app: Flask, stream: Settings, receiver: Receiver) -> None:

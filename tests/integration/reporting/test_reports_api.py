@@ -158,3 +158,22 @@ def test_subscriptions_validate_every_field_and_belong_to_their_owner(client: Fl
     assert client.get(created.headers["Location"], headers=owner).status_code == 404
     types = client.get("/api/v1/event-types", headers=owner).get_json()["items"]
     assert len(types) == 25 and all(t["schema"]["additionalProperties"] is False for t in types)
+
+
+def test_a_reporting_consumer_gets_facilitators_only_as_stream_pseudonyms(client: FlaskClient,
+                                                                         settings: Settings) -> None:
+    """Raw facilitator ids next to the stream's pseudonyms would map every pseudonym back to its person."""
+    from services.reporting.pseudonyms import pseudonym
+
+    raw = ["begeleider-anna", "begeleider-bram", "begeleider-cas"]
+    staff = client.get(REPORT, headers=bearer(settings, "fund_admin")).get_data(as_text=True)
+    assert all(f in staff for f in raw)  # fund staff see who is who
+    for fmt in ("json", "csv", "html"):
+        body = client.get(f"{REPORT}?format={fmt}", headers=bearer(settings, "reporting_consumer"))
+        assert body.status_code == 200
+        text = body.get_data(as_text=True)
+        assert not any(f in text for f in raw), fmt
+    report = client.get(REPORT, headers=bearer(settings, "reporting_consumer")).get_json()
+    masked = pseudonym(settings.reporting_pseudonym_secret, "person", "begeleider-anna")
+    assert masked in report["evaluations"]["by_facilitator"]
+    assert any(masked in s["facilitator_ids"] for s in report["session_list"])

@@ -8,8 +8,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from services.common.consumer import EventConsumer
 from services.common.signed_links import sign
-from tests.integration.sessions.world import World, future
+from services.sessions.handlers import handlers
+from tests.integration.sessions.world import World, enrolment_event, future
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +52,20 @@ def test_attendance_closing_and_session_held(world: World) -> None:
     assert len(world.events("AttendanceRecorded")) == 3
     after = world.client.post(url, json={"records": records}, headers=world.admin)
     assert after.status_code == 409 and after.get_json()["current_state"] == "held"
+
+
+def test_one_registration_twice_in_one_attendance_list_is_refused(world: World) -> None:
+    s, regs = _registered(world, 2, capacity_min=1)
+    world.set_clock(future() + timedelta(hours=3))
+    r = world.client.post(f"/api/v1/sessions/{s['id']}/attendance", headers=world.admin, json={"records": [
+        {"registration_id": regs[0]["id"], "attendance": "attended"},
+        {"registration_id": regs[1]["id"], "attendance": "attended"},
+        {"registration_id": regs[0]["id"], "attendance": "no_show"}]})
+    assert r.status_code == 422, r.get_json()
+    assert [p["name"] for p in r.get_json()["invalid_params"]] == ["records.2.registration_id"]
+    assert world.events("AttendanceRecorded") == []  # nothing changed
+    listing = world.client.get(f"/api/v1/sessions/{s['id']}/registrations", headers=world.admin).get_json()
+    assert {x["attendance"] for x in listing["items"]} == {None}
 
 
 def test_two_consecutive_no_shows_raise_one_alert(world: World) -> None:
@@ -122,6 +138,27 @@ def test_evaluations_only_by_attendees_once_within_the_window(world: World) -> N
     world.set_clock(future() + timedelta(days=15))
     closed = world.client.post(url, json={"person_id": regs[0]["person_id"], "score": 5}, headers=world.admin)
     assert closed.status_code == 409 and "closes_at" in closed.get_json()
+
+
+def test_an_erased_person_cannot_evaluate_afterwards(world: World) -> None:
+    """An evaluation link minted before the erasure must not collect new data about the person after it."""
+    s, regs = _registered(world, 1, capacity_min=1)
+    person = regs[0]["person_id"]
+    world.set_clock(future() + timedelta(hours=3))
+    recorded = world.client.post(f"/api/v1/sessions/{s['id']}/attendance", headers=world.admin, json={"records": [
+        {"registration_id": regs[0]["id"], "attendance": "attended"}]})
+    assert recorded.status_code == 200
+    # The erasure is handled after the session (the handler's clock agrees with the service's).
+    late = EventConsumer(world.settings, world.pool, "test-sessions", [],
+                         handlers(world.settings, clock=lambda: future() + timedelta(hours=3)))
+    late.apply(enrolment_event("PersonErased", person, {"person_id": person, "erased_on": "2026-01-01"}))
+    token = sign(world.settings.link_secret, "evaluate", {"session_id": s["id"], "person_id": person}, 3600)
+    r = world.client.post(f"/api/v1/links/evaluate?token={token}", json={"score": 9, "comment": "Mijn naam is Piet"})
+    assert r.status_code == 409 and "erased" in r.get_json()["detail"], r.get_json()
+    with psycopg.connect(world.settings.database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM evaluations WHERE person_id = %s", (person,)).fetchone()
+    assert row is not None and row[0] == 0
+    assert world.events("EvaluationSubmitted") == []
 
 
 def test_signed_links_confirm_cancel_evaluate_and_refuse_tampered_expired_reused(world: World) -> None:

@@ -74,3 +74,15 @@ def test_region_facilitator_and_participant_feeds_across_the_october_dst_change(
     assert world.client.delete(f"/api/v1/calendar-feeds/{region['id']}",
                                headers=world.coordinator("Noord")).status_code == 204
     assert world.client.get(f"/api/v1/calendars/{region['token']}.ics").status_code == 404
+
+
+def test_a_feed_for_no_such_region_or_a_participant_that_is_not_an_id_is_refused(world: World) -> None:
+    """A bad subject is a 422 naming it, not a feed that fails (500) every time a calendar fetches it."""
+    for kind, subject in (("participant", "not-a-person-id"), ("region", "Atlantis")):
+        r = world.client.post("/api/v1/calendar-feeds", json={"kind": kind, "subject": subject},
+                              headers=world.admin)
+        assert r.status_code == 422, (kind, r.get_json())
+        assert [p["name"] for p in r.get_json()["invalid_params"]] == ["subject"]
+    with psycopg.connect(world.settings.database_url) as conn:
+        row = conn.execute("SELECT count(*) FROM calendar_feeds").fetchone()
+    assert row is not None and row[0] == 0

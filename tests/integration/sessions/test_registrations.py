@@ -10,8 +10,11 @@ from typing import Any
 import psycopg
 import pytest
 from flask.testing import FlaskClient
+from psycopg.rows import dict_row
 
-from tests.integration.sessions.world import World, future
+from services.sessions.handlers import handlers
+from tests.integration.sessions.world import World, enrolment_event, future
+from tests.support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -168,6 +171,53 @@ def test_removal_and_erasure_cancel_future_places(world: World) -> None:
     assert kept == (None, True)  # only the pseudonymous id remains
 
 
+def test_an_invitation_racing_a_withdrawal_does_not_invite_the_withdrawn_company(world: World) -> None:
+    """Inviting the region while a withdrawal is being applied: wait for it, then leave that company out."""
+    pid = world.programme()
+    leaving = world.company(pid, "Noord", delegates=2)
+    staying = world.company(pid, "Noord", delegates=1)
+    session = world.schedule(pid)
+    answer: dict[str, Any] = {}
+
+    def invite() -> None:
+        r = world.app.test_client().post(f"/api/v1/sessions/{session['id']}/invitations", json={},
+                                         headers=world.admin)
+        answer["status"], answer["body"] = r.status_code, r.get_json()
+
+    with psycopg.connect(world.settings.database_url, row_factory=dict_row) as conn:
+        handlers(world.settings)["progadmin.enrolment.CompanyWithdrew.v1"](conn, world.withdrew_event(leaving))
+        racer = threading.Thread(target=invite)
+        racer.start()
+        wait_until(lambda: not racer.is_alive() or _waiting_for_a_lock(world), timeout=10)
+        conn.commit()
+    racer.join(10)
+    assert answer["status"] == 201, answer
+    assert {i["person_id"] for i in answer["body"]["invited"]} == set(staying.people)
+    assert {e["data"]["person_id"] for e in world.events("ParticipantInvited")} == set(staying.people)
+
+
+def _waiting_for_a_lock(world: World) -> bool:
+    with psycopg.connect(world.settings.database_url) as probe:
+        row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock'").fetchone()
+    return bool(row and row[0])
+
+
+def test_an_erasure_seen_before_the_delegation_still_holds(world: World) -> None:
+    """PersonErased is keyed by person, ParticipantDelegated by enrolment: other partitions, any order."""
+    pid = world.programme()
+    c = world.company(pid, "Zuid", delegates=0)
+    person = str(uuid.uuid4())
+    session = world.schedule(pid, region="Zuid")
+    world.apply(enrolment_event("PersonErased", person, {"person_id": person, "erased_on": "2026-01-01"}))
+    world.apply(world.delegated_event(c, person, job_level="foreman"))
+    assert world.register(session["id"], person).status_code == 409
+    with psycopg.connect(world.settings.database_url) as conn:
+        kept = conn.execute("SELECT job_level, erased_on IS NOT NULL FROM delegates WHERE person_id = %s",
+                            (person,)).fetchone()
+    assert kept == (None, True)  # the late delegation brings back neither the person nor their job level
+
+
 def test_programme_rules_follow_updates_and_a_closed_programme_takes_no_sessions(world: World) -> None:
     from services.common.events import new_event
 
@@ -234,3 +284,35 @@ def test_openapi_documents_every_route(world: World) -> None:
                  "/api/v1/calendar-feeds", "/api/v1/calendars/{token}.ics", "/api/v1/links/{action}",
                  "/api/v1/delegates", "/api/v1/programmes"):
         assert path in paths, sorted(paths)
+
+
+def test_a_registration_racing_a_withdrawal_never_outlives_it(world: World) -> None:
+    """The withdrawal handler has found no registrations yet to cancel when a registration arrives.
+
+    The registration must wait for the withdrawal (and then be refused), or the
+    withdrawal must see it: a live place for a withdrawn company is the gate bypassed.
+    """
+    pid = world.programme()
+    leaving = world.company(pid, "Noord", delegates=1)
+    session = world.schedule(pid)
+    event = world.withdrew_event(leaving)
+    answer: dict[str, Any] = {}
+
+    def register() -> None:
+        r = world.app.test_client().post(f"/api/v1/sessions/{session['id']}/registrations",
+                                         json={"person_id": leaving.people[0]}, headers=world.admin)
+        answer["status"] = r.status_code
+
+    with psycopg.connect(world.settings.database_url, row_factory=dict_row) as conn:
+        # The withdrawal, applied but not committed yet (as the consumer does it, in one transaction).
+        handlers(world.settings)["progadmin.enrolment.CompanyWithdrew.v1"](conn, event)
+        racer = threading.Thread(target=register)
+        racer.start()
+        wait_until(lambda: not racer.is_alive() or _waiting_for_a_lock(world), timeout=10)
+        conn.commit()
+    racer.join(10)
+    assert answer["status"] == 409, answer
+    with psycopg.connect(world.settings.database_url) as conn:
+        live = conn.execute("SELECT count(*) FROM registrations WHERE person_id = %s"
+                            " AND status IN ('registered', 'waitlisted')", (leaving.people[0],)).fetchone()
+    assert live is not None and live[0] == 0
