@@ -77,6 +77,7 @@ class Lifecycle(UseCases):
     def schedule_intake(self, enrolment_id: UUID, data: Row) -> Row:
         with self._locked(enrolment_id) as (conn, e):
             state = domain.schedule_intake(e["state"])
+            self._open_programme(conn, e, "intake interviews")
             director = self._director(conn, e["company_id"])
             intake = db.insert_intake(conn, uuid.uuid4(), enrolment_id, data["scheduled_at"], data["location"])
             e = self._set(conn, e, {"state": state})
@@ -88,6 +89,7 @@ class Lifecycle(UseCases):
         with self._locked(enrolment_id) as (conn, e):
             intake = self._intake(conn, enrolment_id, intake_id)
             domain.reschedule_intake(e["state"])
+            self._open_programme(conn, e, "intake interviews")
             if intake["status"] != "scheduled":
                 raise Conflict("this intake was already held", current_state=e["state"],
                                allowed_next=domain.allowed_next(e["state"]))
@@ -161,7 +163,7 @@ class Lifecycle(UseCases):
 
     def admit(self, enrolment_id: UUID, data: Row) -> Row:
         with self._locked(enrolment_id) as (conn, e):
-            programme = self._programme(conn, e["programme_id"])
+            programme = self._open_programme(conn, e, "admissions")
             latest = db.latest_held_intake(conn, enrolment_id)
             try:
                 state = domain.admit(e["state"], rule_of(programme), outcome_of(latest))

@@ -20,7 +20,7 @@ class Participation(UseCases):
     def delegate(self, enrolment_id: UUID, data: Row) -> Row:
         with self._locked(enrolment_id) as (conn, e):
             state = domain.delegate(e["state"])
-            programme = self._programme(conn, e["programme_id"])
+            programme = self._open_programme(conn, e, "new delegates")
             current = db.current_delegates(conn, enrolment_id)
             replaces = data["replaces"]
             if replaces is not None and replaces not in {d["person_id"] for d in current}:

@@ -55,6 +55,23 @@ class UseCases:
             raise NotFound("no such programme")
         return row
 
+    @staticmethod
+    def _open_programme(conn: Conn, e: Row, step: str) -> Row:
+        """The enrolment's programme, which must still be open for `step`.
+
+        Held FOR SHARE so the programme cannot close while the step commits.
+        Withdrawal, completion, declining and follow-up stay possible after
+        closing: follow-up ("borging") is what happens after the programme.
+        """
+        programme = db.get_programme(conn, e["programme_id"], share=True)
+        if programme is None:
+            raise NotFound("no such programme")
+        if programme["status"] != "open":
+            raise Conflict(f"the programme is {programme['status']}: no {step} any more",
+                           current_state=e["state"], allowed_next=domain.allowed_next(e["state"]),
+                           programme_status=programme["status"])
+        return programme
+
     @contextmanager
     def _locked(self, enrolment_id: UUID) -> Iterator[tuple[Conn, Row]]:
         """A transaction holding the enrolment's row lock; 404 when it does not exist."""

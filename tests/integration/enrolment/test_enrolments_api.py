@@ -368,3 +368,33 @@ def test_bad_rescheduling_is_422_and_keeps_the_intake(api: Api) -> None:
     assert api.ok(api.get(path))["sequence"] == 0
     assert api.post(f"/api/v1/enrolments/{e['id']}/intakes/{UNKNOWN}/rescheduling",
                     {"scheduled_at": "2026-02-01T10:00:00+01:00"}).status_code == 404
+
+
+def test_a_closed_programme_takes_no_new_intakes_admissions_or_delegates_but_keeps_its_follow_up(api: Api) -> None:
+    programme = api.programme()
+    held = api.enrolment("intake_held", programme=programme)
+    interested = api.enrolment("interested", programme=programme)
+    admitted = api.enrolment("admitted", programme=programme)
+    active = api.enrolment("active", programme=programme)
+    api.ok(api.post(f"/api/v1/programmes/{programme['id']}/closing", {}))
+    before = len(api.outbox())
+
+    refused = [
+        api.post(f"/api/v1/enrolments/{held['id']}/admission", {}),
+        api.post(f"/api/v1/enrolments/{interested['id']}/intakes", {"scheduled_at": "2026-02-01T10:00:00+01:00",
+                                                                      "location": "Op locatie"}),
+        api.post(f"/api/v1/enrolments/{admitted['id']}/delegates", {"name": "Laat", "email": "laat@ex.nl",
+                                                                      "job_level": "manager"}),
+    ]
+    for response in refused:
+        problem = response.get_json()
+        assert response.status_code == 409, problem
+        assert problem["programme_status"] == "closed" and "current_state" in problem
+    assert len(api.outbox()) == before  # nothing happened
+
+    # What follows the programme still works: follow-up, completion, withdrawal.
+    api.ok(api.post(f"/api/v1/enrolments/{active['id']}/follow-ups",
+                    {"activity": "whiteboard_meetings", "occurred_on": "2026-03-01", "adoption_level": "structural"}),
+           201)
+    api.ok(api.post(f"/api/v1/enrolments/{active['id']}/completion", {}))
+    api.ok(api.post(f"/api/v1/enrolments/{admitted['id']}/withdrawal", {"reason_code": "understaffing"}))
