@@ -26,27 +26,25 @@ def registration_data(session: Row, reg: Row) -> dict[str, Any]:
             "company_id": str(reg["company_id"])}
 
 
-def gate_refusal(standing: Row | None) -> str | None:
-    """Why a delegate may not be invited or registered (None when they may)."""
+def gate_check(standing: Row | None) -> tuple[str, str] | None:
+    """(cancellation cause, reason) why a delegate may not be invited or registered; None when they may."""
     if standing is None:
-        return "not a delegate of this programme"
+        return "person_removed", "not a delegate of this programme"
     if standing["erased_on"] is not None:
-        return "the person's data was erased"
+        return "person_erased", "the person's data was erased"
     if standing["removed_on"] is not None:
-        return "the delegate was removed by the company"
+        return "person_removed", "the delegate was removed by the company"
     if standing["withdrawn_on"] is not None:
-        return "the company withdrew from the programme"
+        return "company_withdrew", "the company withdrew from the programme"
     if standing["admitted_on"] is None:
-        return "the company has not been admitted (no held intake with sufficient commitment)"
+        return "person_removed", "the company has not been admitted (no held intake with sufficient commitment)"
     return None
 
 
-def _cause_of(refusal: str) -> str:
-    if "erased" in refusal:
-        return "person_erased"
-    if "withdrew" in refusal:
-        return "company_withdrew"
-    return "person_removed"
+def gate_refusal(standing: Row | None) -> str | None:
+    """Why a delegate may not be invited or registered (None when they may)."""
+    check = gate_check(standing)
+    return check[1] if check else None
 
 
 def take_place(conn: Conn, session: Row, person_id: UUID, company_id: UUID) -> tuple[Row, list[Event]]:
@@ -76,9 +74,9 @@ def fill_free_places(conn: Conn, session: Row, now: datetime) -> list[Event]:
     for waiting in db.waitlist(conn, session["id"]):
         if free <= 0:
             break
-        refusal = gate_refusal(db.delegate_standing(conn, session["programme_id"], waiting["person_id"]))
+        refusal = gate_check(db.delegate_standing(conn, session["programme_id"], waiting["person_id"]))
         if refusal is not None:
-            events += cancel(conn, session, [waiting], _cause_of(refusal), now, fill=False)
+            events += cancel(conn, session, [waiting], refusal[0], now, fill=False)
             continue
         db.set_registered(conn, waiting["id"], now)
         events.append(new_event(SERVICE, "WaitlistPromoted", str(session["id"]), registration_data(session, waiting)))

@@ -172,3 +172,13 @@ def staff(n: Notifier, staff_id: str, role: str, name: str, email: str, regions:
     service: Notifications = n.app.extensions["notifications"]
     service.put_staff(staff_id, {"role": role, "name": name, "email": email, "language": language,
                                  "regions": regions or []})
+
+
+def admitted_with_delegate(n: Notifier, **programme: Any) -> tuple[Programme, Company, Person]:
+    """The usual start: an admitted company in Noord whose director is Els and whose delegate is Anna."""
+    p = Programme(n, **programme)
+    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
+    p.admit(c)
+    anna = Person("Anna de Jong", "anna@betonnoord.nl")
+    p.delegate(c, anna)
+    return p, c, anna

@@ -16,18 +16,9 @@ from services.notifications.handlers import Triggers
 from services.notifications.mailer import message_id
 from services.notifications.sender import Sender
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer
-from tests.integration.notifications.programme import Company, Person, Programme
+from tests.integration.notifications.programme import Person, Programme, admitted_with_delegate
 
 pytestmark = pytest.mark.integration
-
-
-def admitted_with_delegate(n: Notifier) -> tuple[Programme, Company, Person]:
-    p = Programme(n)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
-    return p, c, anna
 
 
 def test_the_same_event_delivered_twice_gives_one_mail(notifier: Notifier, smtp: SmtpServer) -> None:

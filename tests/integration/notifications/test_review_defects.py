@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from deploy.infra import free_port
 from tests.conftest import Platform
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer, make_notifier
-from tests.integration.notifications.programme import Person, Programme
+from tests.integration.notifications.programme import Person, Programme, admitted_with_delegate
 
 pytestmark = pytest.mark.integration
 
@@ -40,11 +40,7 @@ def test_a_late_event_does_not_bring_an_erased_person_back(notifier: Notifier, s
 
 
 def test_a_second_reschedule_does_not_double_the_reminder(notifier: Notifier, smtp: SmtpServer) -> None:
-    p = Programme(notifier, reminder_hours=24)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier, reminder_hours=24)
     first = START + timedelta(days=10)
     s = p.session("Noord", first, [])
     p.invite(s, c, anna)
@@ -145,11 +141,7 @@ def test_a_facilitator_taken_off_a_session_gets_no_reminder_for_it(notifier: Not
 
 
 def test_a_session_moved_close_and_then_back_gets_its_reminder_again(notifier: Notifier, smtp: SmtpServer) -> None:
-    p = Programme(notifier, reminder_hours=24)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier, reminder_hours=24)
     first = START + timedelta(days=10)
     s = p.session("Noord", first, [])
     p.invite(s, c, anna)
@@ -166,11 +158,7 @@ def test_a_session_moved_close_and_then_back_gets_its_reminder_again(notifier: N
 
 def test_someone_who_cancelled_after_the_reminder_gets_none_when_the_session_moves(notifier: Notifier,
                                                                                   smtp: SmtpServer) -> None:
-    p = Programme(notifier, reminder_hours=24)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier, reminder_hours=24)
     first = START + timedelta(days=10)
     s = p.session("Noord", first, [])
     p.invite(s, c, anna)

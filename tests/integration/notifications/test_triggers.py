@@ -10,7 +10,7 @@ from icalendar import Calendar
 
 from services.common import signed_links
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer
-from tests.integration.notifications.programme import Person, Programme, staff
+from tests.integration.notifications.programme import Person, Programme, admitted_with_delegate, staff
 
 pytestmark = pytest.mark.integration
 
@@ -80,11 +80,7 @@ def test_decline_letter_in_english_names_the_reason(notifier: Notifier, smtp: Sm
 
 
 def test_session_invitation_has_teaser_links_and_ics(notifier: Notifier, smtp: SmtpServer) -> None:
-    p = Programme(notifier)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier)
     s = p.session("Noord", START + timedelta(days=14), ["fac-1"])
     p.invite(s, c, anna)
     notifier.send()
@@ -135,11 +131,7 @@ def test_facilitator_gets_assignment_and_reminder_from_the_staff_directory(notif
 
 def test_reschedule_sends_update_with_same_uid_higher_sequence_and_moves_reminder(notifier: Notifier,
                                                                                  smtp: SmtpServer) -> None:
-    p = Programme(notifier, reminder_hours=24)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier, reminder_hours=24)
     first = START + timedelta(days=10)
     s = p.session("Noord", first, [])
     p.invite(s, c, anna)
@@ -167,11 +159,7 @@ def test_reschedule_sends_update_with_same_uid_higher_sequence_and_moves_reminde
 
 def test_cancellation_sends_ics_cancel_and_drops_queued_reminders(notifier: Notifier, smtp: SmtpServer) -> None:
     staff(notifier, "fac-1", "facilitator", "Petra Visser", "petra@begeleiding.nl")
-    p = Programme(notifier)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier)
     s = p.session("Noord", START + timedelta(days=10), ["fac-1"])
     p.invite(s, c, anna)
     p.register(s, c, anna)
@@ -221,11 +209,7 @@ def test_waitlist_promotion_and_evaluation_request_with_follow_up(notifier: Noti
 def test_coordinator_alerts_go_to_the_region_only(notifier: Notifier, smtp: SmtpServer) -> None:
     staff(notifier, "coord-noord", "coordinator", "Karin Noord", "karin@fonds.nl", ["Noord"])
     staff(notifier, "coord-zuid", "coordinator", "Kees Zuid", "kees@fonds.nl", ["Zuid"], language="en")
-    p = Programme(notifier)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier)
     s1 = p.session("Noord", START + timedelta(days=3), [])
     s2 = p.session("Noord", START + timedelta(days=10), [])
     p.below_minimum(s1, registered=2)
@@ -275,11 +259,7 @@ def test_progress_digest_every_period_with_the_company_figures(notifier: Notifie
 
 
 def test_a_new_lead_time_moves_queued_reminders(notifier: Notifier, smtp: SmtpServer) -> None:
-    p = Programme(notifier, reminder_hours=48)
-    c = p.company("Betonbouw Noord BV", "Noord", Person("Els Bakker", "els@betonnoord.nl"))
-    p.admit(c)
-    anna = Person("Anna de Jong", "anna@betonnoord.nl")
-    p.delegate(c, anna)
+    p, c, anna = admitted_with_delegate(notifier, reminder_hours=48)
     s = p.session("Noord", START + timedelta(days=10), [])
     p.register(s, c, anna)
     [before] = notifier.rows("SELECT send_after FROM deliveries WHERE kind = 'session_reminder'")
