@@ -250,8 +250,8 @@ def schedule(conn: Conn, *, event_id: str, kind: str, recipient_id: str, send_af
 
 def cancel_scheduled(conn: Conn, reason: str, *, session_id: str | None = None, recipient_id: str | None = None,
                      company_id: str | None = None, campaign_id: str | None = None,
-                     kinds: list[str] | None = None) -> int:
-    """Cancel scheduled deliveries matching every given filter (at least one)."""
+                     kinds: list[str] | None = None, except_kinds: list[str] | None = None) -> int:
+    """Cancel scheduled deliveries matching every given filter (at least one), leaving `except_kinds` queued."""
     assert any(v is not None for v in (session_id, recipient_id, company_id, campaign_id))
     return conn.execute(
         "UPDATE deliveries SET status = 'cancelled', last_error = %(reason)s, updated_at = now()"
@@ -260,9 +260,10 @@ def cancel_scheduled(conn: Conn, reason: str, *, session_id: str | None = None, 
         " AND (%(recipient_id)s::text IS NULL OR recipient_id = %(recipient_id)s)"
         " AND (%(company_id)s::text IS NULL OR company_id = %(company_id)s)"
         " AND (%(campaign_id)s::uuid IS NULL OR campaign_id = %(campaign_id)s)"
-        " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s))",
+        " AND (%(kinds)s::text[] IS NULL OR kind = ANY(%(kinds)s))"
+        " AND (%(except_kinds)s::text[] IS NULL OR kind <> ALL(%(except_kinds)s))",
         {"reason": reason, "session_id": session_id, "recipient_id": recipient_id, "company_id": company_id,
-         "campaign_id": campaign_id, "kinds": kinds}).rowcount
+         "campaign_id": campaign_id, "kinds": kinds, "except_kinds": except_kinds}).rowcount
 
 
 def scheduled_reminders(conn: Conn, session_id: str) -> list[Row]:

@@ -267,16 +267,20 @@ class Triggers:
         d = s.SessionCancelledV1().load(event["data"])
         session = db.session(conn, d["session_id"])
         db.cancel_session(conn, d["session_id"], d["version"], d["reason"])
-        db.cancel_scheduled(conn, "session cancelled", session_id=d["session_id"])
+        # Everything queued about the session is void, except the notice itself: a registration's
+        # cancellation (from a replay, say) may have queued someone's notice before this event arrived.
+        db.cancel_scheduled(conn, "session cancelled", session_id=d["session_id"], except_kinds=["session_cancelled"])
         if session is None:
             return
         context = {"reason": d["reason"]}
         for person in db.session_people(conn, d["session_id"], NOTIFIED_STATES):
             self._schedule(conn, event, "session_cancelled", person["person_id"], session_id=d["session_id"],
-                           company_id=person["company_id"], programme_id=d["programme_id"], context=context)
+                           company_id=person["company_id"], programme_id=d["programme_id"], context=context,
+                           once_per_session=True)
         for facilitator in session["facilitator_ids"]:
             self._schedule(conn, event, "session_cancelled", staff_recipient(facilitator),
-                           session_id=d["session_id"], programme_id=d["programme_id"], context=context)
+                           session_id=d["session_id"], programme_id=d["programme_id"], context=context,
+                           once_per_session=True)
 
     def session_held(self, conn: Conn, event: Event) -> None:
         db.set_session_status(conn, event["data"]["session_id"], "held")
@@ -319,6 +323,16 @@ class Triggers:
     def registration_cancelled(self, conn: Conn, event: Event) -> None:
         d = s.SessionPersonV1().load(event["data"])
         db.set_session_person(conn, d["session_id"], d["person_id"], d["company_id"], "cancelled")
+        if d["cause"] == "session_cancelled":
+            # Sessions cancels every registration of a cancelled session right after SessionCancelled:
+            # the person's other mail about it goes, the cancellation notice stays (and is queued here
+            # should this event come first), one per person and session.
+            db.cancel_scheduled(conn, "session cancelled", session_id=d["session_id"], recipient_id=d["person_id"],
+                                except_kinds=["session_cancelled"])
+            if self._person_may_get_mail(conn, d["person_id"], d["company_id"], d["programme_id"]):
+                self._schedule(conn, event, "session_cancelled", d["person_id"], session_id=d["session_id"],
+                               company_id=d["company_id"], programme_id=d["programme_id"], once_per_session=True)
+            return
         db.cancel_scheduled(conn, "registration cancelled", session_id=d["session_id"], recipient_id=d["person_id"])
         if d["late"] and d["cause"] == "participant":
             self._risk_point(conn, event, d["company_id"], d["programme_id"], "late_cancellation")
