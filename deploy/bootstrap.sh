@@ -13,6 +13,10 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v java >/dev/null 2>&1 || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
+# Pages: npm installs the NL Design System CSS and htmx; the browser tests drive
+# Debian's Chromium (Playwright cannot download its own browser here).
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-dejavu-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -46,4 +50,13 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q -e ".[dev]"
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# Front-end assets the pages serve locally (deploy/web/package-lock.json);
+# reinstalled when the lock file changes, like the venv above.
+web_stamp="deploy/web/node_modules/.installed-$(sha1sum deploy/web/package-lock.json | cut -c1-12)"
+if [ ! -f "$web_stamp" ]; then
+  log "installing the pages' front-end assets (npm ci in deploy/web)"
+  (cd deploy/web && npm ci --no-audit --no-fund --loglevel=error)
+  touch "$web_stamp"
 fi
