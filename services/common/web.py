@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from services.common import broker, context, idempotency, logs
 from services.common.config import Settings
 from services.common.db import open_pool
+from services.common.pages import install_pages
 from services.common.problems import problem_response
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,8 @@ def create_service_app(settings: Settings, title: str, description: str = "",
         return problem_response(InternalServerError("An unexpected error occurred; it has been logged."),
                                 request.path)
 
+    # Pages: shared layout, assets, language switch, HTML errors outside /api/ (after the API handlers).
+    install_pages(app, settings)
     return app, api
 
 
