@@ -17,6 +17,8 @@ command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 # Debian's Chromium (Playwright cannot download its own browser here).
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-dejavu-core)
+# Dutch UI strings for Chromium, so date and time inputs read 03-12-2026 and 14:30 in the tests.
+[ -f /usr/lib/chromium/locales/nl.pak ] || need_apt+=(chromium-l10n)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -94,7 +94,9 @@ def _autoescape(name: str | None) -> bool:
 # --- template helpers -------------------------------------------------------
 
 def _principal() -> Any:
-    """The signed-in person (services.common.auth.Principal) or None."""
+    """The signed-in person (services.common.auth.Principal) or None, also on pages without a role check."""
+    if "page_principal" not in g:
+        _load_principal()
     return g.get("page_principal")
 
 
@@ -252,8 +254,6 @@ def error_page(error: HTTPException) -> Response:
         texts = CSRF_TEXT
     else:
         texts = ERRORS.get(status) or ERRORS[500 if status >= 500 else 400]
-    if "page_principal" not in g:
-        _load_principal()
     try:
         return render_page("error.html.j2", status=status, code=status, title=i18n.t(texts[0], texts[2]),
                            text=i18n.t(texts[1], texts[3]))
