@@ -15,12 +15,20 @@ SERVICES = ("enrolment", "sessions", "notifications", "reporting")
 DEV_JWT_SECRET = "progadmin-local-development-secret-change-me"
 DEV_LINK_SECRET = "progadmin-local-link-secret-change-me"
 DEV_PSEUDONYM_SECRET = "progadmin-local-pseudonym-secret-change-me"
+DEV_SESSION_SECRET = "progadmin-local-session-secret-change-me"
 DEFAULT_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
 
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_database_url(service: str) -> str:
@@ -43,6 +51,27 @@ class Settings:
     jwt_secret: str = DEV_JWT_SECRET
     jwt_issuer: str = "progadmin"
     jwt_audience: str = "progadmin"
+    # Development tokens (HS256 with jwt_secret, `auth mint`): on outside production only.
+    dev_tokens: bool = True
+    # The identity provider (OpenID Connect). Empty issuer: only development tokens.
+    oidc_issuer: str = ""
+    # Where services fetch the provider's metadata when it differs from `<issuer>/.well-known/...`
+    # (in a cluster the provider may be reached at an internal address).
+    oidc_discovery_url: str = ""
+    oidc_audience: str = "progadmin"
+    oidc_client_id: str = "progadmin-web"
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_roles_claim: str = "roles"
+    oidc_regions_claim: str = "regions"
+    oidc_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    oidc_leeway_s: int = 30
+    oidc_jwks_min_refresh_s: int = 10
+    # The one origin where people reach every page and API (the reverse proxy).
+    origin: str = "http://127.0.0.1:8080"
+    # Signs the pages' session cookie; the same in every service, so one sign-in serves all.
+    session_secret: str = DEV_SESSION_SECRET
+    session_hours: int = 8
     relay_poll_ms: int = 200
     relay_batch_size: int = 500
     # How long a batch may wait for Kafka's acknowledgement before the relay
@@ -95,6 +124,10 @@ class Settings:
     reporting_webhook_timeout_s: int = 10
     reporting_webhook_poll_ms: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
+    # The largest request body any service reads (413 above it).
+    max_body_bytes: int = 1024 * 1024
+    # A worker's loops get this long after SIGTERM to finish what is in hand; then the process exits anyway.
+    worker_stop_grace_s: float = 3.0
 
     @classmethod
     def from_env(cls, service: str, **overrides: Any) -> Settings:
@@ -113,6 +146,22 @@ class Settings:
             "jwt_secret": os.environ.get("PROGADMIN_JWT_SECRET", DEV_JWT_SECRET),
             "jwt_issuer": os.environ.get("PROGADMIN_JWT_ISSUER", "progadmin"),
             "jwt_audience": os.environ.get("PROGADMIN_JWT_AUDIENCE", "progadmin"),
+            "dev_tokens": _flag("PROGADMIN_DEV_TOKENS", False) if os.environ.get("PROGADMIN_DEV_TOKENS") else None,
+            "oidc_issuer": os.environ.get("PROGADMIN_OIDC_ISSUER", "").rstrip("/"),
+            "oidc_discovery_url": os.environ.get("PROGADMIN_OIDC_DISCOVERY_URL", ""),
+            "oidc_audience": os.environ.get("PROGADMIN_OIDC_AUDIENCE", "progadmin"),
+            "oidc_client_id": os.environ.get("PROGADMIN_OIDC_CLIENT_ID", "progadmin-web"),
+            "oidc_client_secret": os.environ.get("PROGADMIN_OIDC_CLIENT_SECRET", ""),
+            "oidc_scopes": os.environ.get("PROGADMIN_OIDC_SCOPES", "openid profile email"),
+            "oidc_roles_claim": os.environ.get("PROGADMIN_OIDC_ROLES_CLAIM", "roles"),
+            "oidc_regions_claim": os.environ.get("PROGADMIN_OIDC_REGIONS_CLAIM", "regions"),
+            "oidc_algorithms": tuple(a.strip() for a in os.environ.get("PROGADMIN_OIDC_ALGORITHMS",
+                                                                       "RS256,ES256").split(",") if a.strip()),
+            "oidc_leeway_s": _int("PROGADMIN_OIDC_LEEWAY_S", 30),
+            "oidc_jwks_min_refresh_s": _int("PROGADMIN_OIDC_JWKS_MIN_REFRESH_S", 10),
+            "origin": os.environ.get("PROGADMIN_ORIGIN", "http://127.0.0.1:8080").rstrip("/"),
+            "session_secret": os.environ.get("PROGADMIN_SESSION_SECRET", DEV_SESSION_SECRET),
+            "session_hours": _int("PROGADMIN_SESSION_HOURS", 8),
             "relay_poll_ms": _int("PROGADMIN_RELAY_POLL_MS", 200),
             "relay_send_timeout_ms": _int("PROGADMIN_RELAY_SEND_TIMEOUT_MS", 30000),
             "consumer_session_timeout_ms": _int("PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS", 10000),
@@ -152,16 +201,28 @@ class Settings:
             "reporting_webhook_retry_hours": _int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
             "reporting_webhook_timeout_s": _int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
             "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
+            "max_body_bytes": _int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
+            "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
         }
         values.update(overrides)
+        if values["dev_tokens"] is None:  # unless said explicitly: on everywhere but production
+            values["dev_tokens"] = values["env"] != "production"
         settings = cls(**values)
         settings.check()
         return settings
 
     def check(self) -> None:
         """Refuse settings that are only safe on a developer's machine."""
-        if self.env == "production" and self.jwt_secret == DEV_JWT_SECRET:
-            raise ValueError("PROGADMIN_JWT_SECRET must be set in production")
+        if self.env == "production":
+            if self.dev_tokens:
+                raise ValueError("development tokens (the shared HS256 secret) are refused in production: "
+                                 "unset PROGADMIN_DEV_TOKENS")
+            if not self.oidc_issuer:
+                raise ValueError("PROGADMIN_OIDC_ISSUER must be set in production (the identity provider)")
+            if self.session_secret == DEV_SESSION_SECRET:
+                raise ValueError("PROGADMIN_SESSION_SECRET must be set in production")
+            if not set(self.oidc_algorithms) <= {"RS256", "ES256", "PS256", "RS384", "ES384", "RS512", "ES512"}:
+                raise ValueError("PROGADMIN_OIDC_ALGORITHMS may name only asymmetric algorithms")
         if self.env == "production" and self.link_secret == DEV_LINK_SECRET:
             raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
         if self.env == "production" and self.reporting_pseudonym_secret == DEV_PSEUDONYM_SECRET:

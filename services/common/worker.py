@@ -1,14 +1,23 @@
-"""A service's worker process: the outbox relay and the service's consumer.
+"""A service's worker process: the outbox relay, the service's consumer and its own loops.
 
-Both run until SIGTERM/SIGINT, then finish the record or batch in hand,
-commit what was done and close their connections.
+Every piece runs in a thread of its own; the main thread only waits for
+SIGTERM/SIGINT. Then each loop gets `worker_stop_grace_s` (3 s) in all to
+finish the record or batch in hand and commit it. A loop still blocked after
+that (a webhook endpoint or a Kafka broker that does not answer, a slow
+SMTP server) is abandoned and the process exits anyway: what it had not
+committed is redone after the restart by the at-least-once paths (an
+outbox row not marked published is sent again, a consumer batch rolls back
+and is redelivered, a webhook delivery or mail stays pending or is
+reclaimed), never lost. So a worker always stops within a few seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 
 from services.common import broker, logs
@@ -18,6 +27,7 @@ from services.common.db import open_pool
 from services.common.outbox import Relay
 
 log = logging.getLogger(__name__)
+Loop = Callable[[threading.Event], None]
 
 
 def consumer_group(settings: Settings) -> str:
@@ -25,36 +35,52 @@ def consumer_group(settings: Settings) -> str:
 
 
 def run_worker(settings: Settings, consumes: list[str], handlers: dict[str, Handler],
-               stop: threading.Event | None = None,
-               install_signals: bool = True) -> None:
-    """Run relay and consumer threads until `stop` is set (or a signal arrives).
+               stop: threading.Event | None = None, install_signals: bool = True,
+               loops: dict[str, Loop] | None = None) -> list[str]:
+    """Run relay, consumer and `loops` (name -> loop(stop)) in threads until `stop` is set (or a signal arrives).
 
     `consumes` names the producing services whose topics this one reads.
+    Returns the names of the loops that did not finish within the grace
+    period (their threads are daemons: they end with the process).
     """
     logs.configure(settings.service, settings.log_level)
     stop = stop or threading.Event()
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    threads: list[threading.Thread] = []
-    relay = Relay(settings)
-    threads.append(threading.Thread(target=relay.run, args=(stop,), name="relay", daemon=True))
-    pool = None
+    targets: dict[str, Loop] = {"relay": Relay(settings).run}
     if consumes:
-        topics = [settings.topic(s) for s in consumes]
-        _wait_for_topics(settings, topics, stop)
-        pool = open_pool(settings, name=f"{settings.service}-consumer")
-        consumer = EventConsumer(settings, pool, consumer_group(settings), topics, handlers)
-        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="consumer", daemon=True))
+        targets["consumer"] = lambda s: _consume(settings, consumes, handlers, s)
+    targets.update(loops or {})
+    threads = [threading.Thread(target=target, args=(stop,), name=name, daemon=True)
+               for name, target in targets.items()]
     for t in threads:
         t.start()
-    log.info("worker %s started: relay%s", settings.service, f" + consumer of {consumes}" if consumes else "")
+    log.info("worker %s started: %s%s", settings.service, ", ".join(targets),
+             f" (consuming {consumes})" if consumes else "")
     stop.wait()
+    deadline = time.monotonic() + settings.worker_stop_grace_s
     for t in threads:
-        t.join(timeout=30)
-    if pool is not None:
-        pool.close()
+        t.join(timeout=max(deadline - time.monotonic(), 0))
+    stuck = [t.name for t in threads if t.is_alive()]
+    if stuck:
+        log.warning("worker %s: %s still busy after %.1f s; leaving it to be redone after the restart",
+                    settings.service, ", ".join(stuck), settings.worker_stop_grace_s)
     log.info("worker %s stopped", settings.service)
+    return stuck
+
+
+def _consume(settings: Settings, consumes: list[str], handlers: dict[str, Handler], stop: threading.Event) -> None:
+    """The consumer loop; waiting for the topics happens here too, so a silent broker never delays a stop."""
+    topics = [settings.topic(s) for s in consumes]
+    _wait_for_topics(settings, topics, stop)
+    if stop.is_set():
+        return
+    pool = open_pool(settings, name=f"{settings.service}-consumer")
+    try:
+        EventConsumer(settings, pool, consumer_group(settings), topics, handlers).run(stop)
+    finally:
+        pool.close(timeout=1)
 
 
 def _wait_for_topics(settings: Settings, topics: list[str], stop: threading.Event) -> None:
@@ -72,6 +98,22 @@ def _wait_for_topics(settings: Settings, topics: list[str], stop: threading.Even
             delay = min(delay * 2, 5.0)
 
 
+def exit_process(stuck: list[str]) -> None:
+    """End a worker process now when a loop is still blocked (in a network call): do not wait for it.
+
+    Logs are flushed first; nothing else is pending (every loop commits as it goes).
+    """
+    if stuck:
+        logging.shutdown()
+        os._exit(0)
+
+
+def serve(settings: Settings, consumes: list[str], handlers: dict[str, Handler],
+          loops: dict[str, Loop] | None = None) -> None:
+    """A worker process's main: run until SIGTERM/SIGINT, then exit within the grace period."""
+    exit_process(run_worker(settings, consumes, handlers, loops=loops))
+
+
 def main(service: str, consumes: list[str], handlers_factory: Callable[[Settings], dict[str, Handler]]) -> None:
     settings = Settings.from_env(service)
-    run_worker(settings, consumes, handlers_factory(settings))
+    serve(settings, consumes, handlers_factory(settings))

@@ -210,6 +210,8 @@ class Dispatcher:
         self.send = send
         self.resolver = resolver
         self.retry_window = timedelta(hours=settings.reporting_webhook_retry_hours)
+        # Set by `run`: a stop ends a batch after the delivery in hand, so what was delivered is committed.
+        self._stop = threading.Event()
 
     def enqueue(self, conn: psycopg.Connection[Any]) -> int:
         """Give every active subscription a delivery for each new matching external event."""
@@ -239,7 +241,7 @@ class Dispatcher:
                 " AND (next_attempt_at IS NULL OR next_attempt_at <= %s)"
                 " AND EXISTS (SELECT 1 FROM deliveries d WHERE d.subscription_id = subscriptions.id"
                 "             AND d.status = 'pending') ORDER BY id", (now,)).fetchall()
-        return sum(self.deliver(row["id"]) for row in due)
+        return sum(self.deliver(row["id"]) for row in due if not self._stop.is_set())
 
     def deliver(self, subscription_id: Any) -> int:
         """Deliver one subscription's pending deliveries in order, stopping at the first failure."""
@@ -255,6 +257,8 @@ class Dispatcher:
                 " WHERE d.subscription_id = %s AND d.status = 'pending' ORDER BY d.seq LIMIT %s",
                 (subscription_id, BATCH)).fetchall()
             for row in pending:
+                if self._stop.is_set():
+                    break
                 now = self.clock()
                 outcome = self._attempt(sub, str(row["id"]), encode(row["payload"]), now)
                 conn.execute(
@@ -303,6 +307,7 @@ class Dispatcher:
              sub["id"]))
 
     def run(self, stop: threading.Event) -> None:
+        self._stop = stop
         poll = self.settings.reporting_webhook_poll_ms / 1000
         while not stop.is_set():
             try:

@@ -6,26 +6,24 @@ import threading
 
 from services.common.config import Settings
 from services.common.db import open_pool
-from services.common.worker import run_worker
+from services.common.worker import serve
 from services.reporting.handlers import handlers
 from services.reporting.webhooks import Dispatcher
 
 CONSUMES = ["enrolment", "sessions", "notifications"]
 
 
+def dispatch(settings: Settings, stop: threading.Event) -> None:
+    pool = open_pool(settings, name="reporting-webhooks")
+    try:
+        Dispatcher(settings, pool).run(stop)
+    finally:
+        pool.close(timeout=1)
+
+
 def main() -> None:
     settings = Settings.from_env("reporting")
-    stop = threading.Event()
-    pool = open_pool(settings, name="reporting-webhooks")
-    dispatcher = threading.Thread(target=Dispatcher(settings, pool).run, args=(stop,), name="webhooks", daemon=True)
-    dispatcher.start()
-    try:
-        # Installs the signal handlers that set `stop` for every thread, and returns after it is set.
-        run_worker(settings, CONSUMES, handlers(settings), stop=stop)
-    finally:
-        stop.set()
-        dispatcher.join(timeout=30)
-        pool.close()
+    serve(settings, CONSUMES, handlers(settings), loops={"webhooks": lambda stop: dispatch(settings, stop)})
 
 
 if __name__ == "__main__":

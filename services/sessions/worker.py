@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 
 from services.common.config import Settings
 from services.common.db import open_pool
-from services.common.worker import run_worker
+from services.common.worker import serve
 from services.sessions.handlers import handlers
 from services.sessions.service import Sessions
 
@@ -29,19 +28,13 @@ def run_below_minimum_check(settings: Settings, stop: threading.Event) -> None:
                 log.warning("below-minimum check failed: %s", exc)
             stop.wait(settings.sessions_check_interval_s)
     finally:
-        pool.close()
+        pool.close(timeout=1)
 
 
 def main() -> None:
     settings = Settings.from_env("sessions")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    checker = threading.Thread(target=run_below_minimum_check, args=(settings, stop), name="below-minimum",
-                               daemon=True)
-    checker.start()
-    run_worker(settings, ["enrolment"], handlers(settings), stop=stop, install_signals=False)
-    checker.join(timeout=10)
+    serve(settings, ["enrolment"], handlers(settings),
+          loops={"below-minimum": lambda stop: run_below_minimum_check(settings, stop)})
 
 
 if __name__ == "__main__":
