@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
 
 from services.common.auth import current_principal, require_roles
+from services.common.regions import require_visible_regions
 from services.common.schemas import offset_of, page
 from services.enrolment import schemas as s
 from services.enrolment.service import Enrolment
@@ -127,6 +128,7 @@ def register_company(body: Body) -> Created:
 def list_companies(query: Body) -> Body:
     """Search companies by name or KvK number (q), region, enrolment status and programme; coordinators
     see their own regions only."""
+    require_visible_regions(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
     rows, total = _service().companies(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)
@@ -169,6 +171,7 @@ def create_enrolment(body: Body) -> Created:
 @enrolments.response(200, s.EnrolmentPage)
 def list_enrolments(query: Body) -> Body:
     """Enrolments by programme, company, state, region; coordinators see their own regions only."""
+    require_visible_regions(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
     rows, total = _service().enrolments(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)

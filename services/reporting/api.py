@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound
 
 from services.common import signed_links
 from services.common.auth import Principal, current_principal, require_roles
+from services.common.regions import require_visible_regions
 from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
 from services.reporting import schemas as s
@@ -41,6 +42,7 @@ def _service() -> Reporting:
 
 def _scope(principal: Principal, requested: list[str] | None = None) -> list[str] | None:
     """Coordinators see only their regions' figures; the others every region (or those they ask for)."""
+    require_visible_regions(principal, requested, unrestricted=("fund_admin", "reporting_consumer"))
     if principal.has("fund_admin", "reporting_consumer"):
         return sorted(set(requested)) if requested else None
     own = set(principal.regions)

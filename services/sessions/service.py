@@ -18,6 +18,7 @@ from services.common.db import unit_of_work
 from services.common.events import Event, new_event
 from services.common.outbox import Outbox
 from services.common.problems import Conflict, InvalidInput
+from services.common.regions import require_visible_regions
 from services.sessions import db, domain, roster
 from services.sessions.db import Conn, Row
 
@@ -478,6 +479,7 @@ class Sessions:
             return {**s, **db.roster_counts(conn, s["id"])}
 
     def sessions(self, principal: Principal, filters: Row, limit: int, offset: int) -> tuple[list[Row], int]:
+        require_visible_regions(principal, filters.get("region"))
         f = dict(filters)
         if not principal.has("fund_admin"):
             if principal.has("coordinator"):
@@ -513,6 +515,7 @@ class Sessions:
 
     def delegates(self, principal: Principal, programme_id: UUID | None, region: str | None, limit: int,
                   offset: int) -> tuple[list[Row], int]:
+        require_visible_regions(principal, region)
         regions = None if principal.has("fund_admin") else sorted(principal.regions)
         with self.pool.connection() as conn:
             return db.list_delegates(conn, programme_id, regions, region, limit, offset)

@@ -94,8 +94,11 @@ def test_coordinators_get_their_regions_figures_only(client: FlaskClient, settin
     report = client.get(REPORT, headers=noord).get_json()
     assert report["scope"] == {"regions": ["Noord"]}
     assert report["sessions"]["held_by_type_and_region"] == {"dialogue": {"Noord": 3}, "intervision": {"Noord": 2}}
-    elsewhere = client.get(f"{REPORT}?region=Zuid", headers=noord).get_json()
-    assert elsewhere["sessions"]["held_total"] == 0
+    # Another region's figures are refused outright, as its single resources are (issue 12).
+    elsewhere = client.get(f"{REPORT}?region=Zuid", headers=noord)
+    assert elsewhere.status_code == 403 and elsewhere.content_type == "application/problem+json"
+    assert client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies?region=Zuid", headers=noord).status_code == 403
+    assert client.get(f"{REPORT}?region=Zuid", headers=bearer(settings, "fund_admin")).status_code == 200
     companies = client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies", headers=noord).get_json()
     assert companies["total"] == 5 and {c["region"] for c in companies["items"]} == {"Noord"}
     assert client.get("/api/v1/figures/companies", headers=noord).get_json() == {"total": 5, "by_region": {"Noord": 5}}
