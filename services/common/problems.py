@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 PROBLEM_TYPE_BASE = "urn:progadmin:problem:"
 
@@ -94,4 +94,6 @@ def problem_response(error: HTTPException, instance: str) -> Response:
         response.headers[key] = value
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="progadmin"'
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 lists what is allowed
     return response

@@ -5,9 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request, url_for
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 MAX_PAGE_SIZE = 100
+# (page - 1) * page_size must fit the database's offset; no list is anywhere near this long.
+MAX_PAGE = 1_000_000
+# Regions are data: whatever a programme defines (Noord, Utrecht, Den Haag ...), never a fixed list.
+REGION_MAX_LENGTH = 100
+MAX_REGIONS = 50
+# Single-line text (names) must not hold control characters: they break mail headers and XLSX cells.
+SINGLE_LINE = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="must not contain control characters (one line of text)")
+
+
+class Region(fields.String):
+    """A region name: non-empty text, trimmed of surrounding spaces, one line, at most 100 characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault(
+            "description", "a region as the programme defines it (e.g. Noord, Utrecht, Den Haag)")
+        super().__init__(validate=[validate.Length(min=1, max=REGION_MAX_LENGTH), SINGLE_LINE], **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text.strip() if isinstance(text, str) else text
+
+
+def region_list(**kwargs: Any) -> fields.List:
+    """A programme's or a person's regions: 1..50 distinct region names (uniqueItems in the OpenAPI document)."""
+    metadata = {"uniqueItems": True, **kwargs.pop("metadata", {})}
+    return fields.List(Region(), validate=[validate.Length(min=kwargs.pop("min_items", 1), max=MAX_REGIONS),
+                                           _distinct], metadata=metadata, **kwargs)
+
+
+def _distinct(value: list[str]) -> None:
+    if len(set(value)) != len(value):
+        raise ValidationError("regions must be unique")
 
 
 class EventData(Schema):
@@ -22,7 +54,7 @@ class EventData(Schema):
 
 
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 

@@ -59,9 +59,11 @@ def sign(secret: str, action: str, subject: dict[str, str], ttl_seconds: int, no
 def verify(secret: str, token: str, action: str, now: float | None = None) -> LinkClaims:
     """Check signature, action and expiry; raise InvalidLink otherwise."""
     payload, dot, signature = token.partition(".")
-    if not dot or not payload or not signature:
+    if not dot or not payload or not signature or not token.isascii():
+        # A real token is URL-safe base64 only; anything else is refused before
+        # compare_digest, which raises TypeError on non-ASCII text.
         raise InvalidLink("malformed")
-    if not hmac.compare_digest(_sign(secret, payload), signature):
+    if not hmac.compare_digest(_sign(secret, payload).encode(), signature.encode()):
         raise InvalidLink("bad signature")
     try:
         claims: dict[str, Any] = json.loads(_unb64(payload))

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from services.common import broker, context, idempotency, logs
+from services.common import broker, context, idempotency, inputs, logs
 from services.common.config import Settings
 from services.common.db import open_pool
 from services.common.pages import install_pages
@@ -142,6 +142,7 @@ def create_service_app(settings: Settings, title: str, description: str = "",
     _metrics(app, settings.service)
     idempotency.install(app)
     api = ProblemApi(app)
+    inputs.install(app, api)  # one input policy (size, JSON, text, numbers, dates) and problem+json docs
     _health(app, settings)
     _docs_page(app, title)
 
