@@ -19,6 +19,8 @@ command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium fonts-dejavu-core)
 # Dutch UI strings for Chromium, so date and time inputs read 03-12-2026 and 14:30 in the tests.
 [ -f /usr/lib/chromium/locales/nl.pak ] || need_apt+=(chromium-l10n)
+# The one origin for pages and APIs.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -43,6 +45,13 @@ if ! ls deploy/kafka/target/libs/kafka_2.13-*.jar >/dev/null 2>&1; then
   (cd deploy/kafka && mvn -q -B package)
 fi
 
+# The identity provider: Keycloak's distribution from Maven Central, built once (kc.sh build) so that
+# every start is an optimized one.
+if ! ls deploy/keycloak/target/dist/keycloak-*/bin/kc.sh >/dev/null 2>&1; then
+  log "resolving Keycloak (keycloak-quarkus-dist) from Maven Central (mvn)"
+  (cd deploy/keycloak && mvn -q -B package)
+fi
+
 PY="${PYTHON:-python3}"
 stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
@@ -62,3 +71,7 @@ if [ ! -f "$web_stamp" ]; then
   (cd deploy/web && npm ci --no-audit --no-fund --loglevel=error)
   touch "$web_stamp"
 fi
+
+# Keycloak's build phase (about 40 s, once): stamped inside the distribution, so it reruns only when
+# the build options in deploy/identity.py change.
+.venv/bin/python -c "from deploy.identity import build; build()"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from deploy import infra
+from deploy import identity, infra, proxy
 
 ROOT = infra.ROOT
 LOCAL = ROOT / ".local"
@@ -66,6 +66,9 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     pg: infra.PostgresServer | None = None
     kafka: infra.KafkaBroker | None = None
+    keycloak: identity.KeycloakServer | None = None
+    keycloak_error: str = ""
+    proxy: proxy.Proxy | None = None
     children: list[Child] = field(default_factory=list)
     urls: dict[str, Any] = field(default_factory=dict)
     kafka_reported: bool = False
@@ -181,6 +184,7 @@ def write_state(stack: Stack) -> None:
         "postgres": {"datadir": str(stack.pg.datadir), "port": stack.pg.port} if stack.pg else None,
         "kafka": {"pid": kafka.proc.pid if kafka and kafka.proc else None,
                   "bootstrap": kafka.bootstrap if kafka else None},
+        "keycloak": {"pid": stack.keycloak.proc.pid if stack.keycloak and stack.keycloak.proc else None},
         "processes": [
             {"name": c.name, "pid": c.proc.pid if c.proc else None, "marker": c.marker,
              "log": str(c.log) if c.log else None}
@@ -206,6 +210,8 @@ def stop_recorded(state: dict[str, Any]) -> None:
     stop_pids([(p["name"], p["pid"], p["marker"]) for p in state.get("processes", [])], STOP_GRACE)
     # Kafka flushes and closes its logs on SIGTERM; give it longer than a web process.
     stop_pids([("kafka", state["kafka"]["pid"], "kafka.Kafka")], 30)
+    keycloak_pid = int((state.get("keycloak") or {}).get("pid") or 0)
+    stop_pids([("keycloak", keycloak_pid, "keycloak")], 30)
     if state.get("postgres"):
         infra.PostgresServer(Path(state["postgres"]["datadir"]), state["postgres"]["port"]).stop()
     STATE.unlink(missing_ok=True)
@@ -254,6 +260,10 @@ def choose_ports() -> dict[str, int]:
     }
     for svc in SERVICES:
         ports[svc] = pick_port(f"PROGADMIN_{svc.upper()}_PORT", HTTP_PORTS[svc], taken)
+    # The one origin (nginx) and the identity provider (Keycloak, with its management port).
+    ports["origin"] = pick_port("PROGADMIN_ORIGIN_PORT", 8080, taken)
+    ports["keycloak"] = pick_port("PROGADMIN_KEYCLOAK_PORT", 8180, taken)
+    ports["keycloak_mgmt"] = pick_port("PROGADMIN_KEYCLOAK_MANAGEMENT_PORT", 9180, taken)
     # The local SMTP sink that keeps every mail notifications sends, and its page.
     ports["smtp"] = pick_port("PROGADMIN_SMTP_PORT", 8025, taken)
     ports["smtp_web"] = pick_port("PROGADMIN_SMTP_WEB_PORT", 8026, taken)
@@ -290,6 +300,27 @@ def stray_kafkas(config: str) -> list[int]:
     return found
 
 
+def start_keycloak(stack: Stack, timings: dict[str, float]) -> threading.Thread:
+    """Start the identity provider in the background; `keycloak_error` says why it failed."""
+    origin = f"http://127.0.0.1:{stack.ports['origin']}"
+    stack.keycloak = identity.KeycloakServer(LOCAL / "keycloak", stack.ports["keycloak"],
+                                             stack.ports["keycloak_mgmt"], origin)
+
+    def run() -> None:
+        t0 = time.monotonic()
+        try:
+            assert stack.keycloak is not None
+            stack.keycloak.start(log_path=LOGS / "keycloak.log")
+            timings["keycloak"] = time.monotonic() - t0
+            say(f"Keycloak on {stack.keycloak.url} ({timings['keycloak']:.1f}s)")
+        except infra.InfraError as exc:
+            stack.keycloak_error = str(exc)
+
+    thread = threading.Thread(target=run, name="keycloak", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_infra(stack: Stack, timings: dict[str, float]) -> None:
     t0 = time.monotonic()
     # Durable settings (not fast mode): this cluster holds the developer's data between runs.
@@ -312,6 +343,7 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
     timings["kafka"] = time.monotonic() - t0
     say(f"Kafka on {stack.kafka.bootstrap} ({timings['kafka']:.1f}s)")
 
+    origin = f"http://127.0.0.1:{stack.ports['origin']}"
     env = dict(os.environ)
     env.update({f"PROGADMIN_{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
     env.update({f"PROGADMIN_{svc.upper()}_PORT": str(stack.ports[svc]) for svc in SERVICES})
@@ -322,6 +354,9 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
         "PROGADMIN_SMTP_HOST": "127.0.0.1",
         "PROGADMIN_SMTP_PORT": str(stack.ports["smtp"]),
         "PROGADMIN_SMTP_WEB_PORT": str(stack.ports["smtp_web"]),
+        "PROGADMIN_ORIGIN": origin,
+        **{f"PROGADMIN_{svc.upper()}_PUBLIC_URL": f"{origin}/{svc}" for svc in SERVICES},
+        **(stack.keycloak.settings_env() if stack.keycloak else {}),
         # Piped Python output is block-buffered; unbuffered, log lines show up as they happen.
         "PYTHONUNBUFFERED": "1",
     })
@@ -373,6 +408,8 @@ def start_children(stack: Stack) -> None:
             f"services.{svc}.app", colour))
         stack.children.append(Child(
             f"{svc}-worker", [sys.executable, "-m", f"services.{svc}.worker"], f"services.{svc}.worker", colour))
+    stack.proxy = proxy.Proxy(stack.ports["origin"], {svc: stack.ports[svc] for svc in SERVICES}, LOCAL / "nginx")
+    stack.children.append(Child("nginx", stack.proxy.argv(), str(stack.proxy.config), "1"))
     for child in stack.children:
         if stack.detach:
             child.log = LOGS / f"{child.name}.log"
@@ -396,7 +433,10 @@ def build_urls(stack: Stack) -> None:
             "openapi": f"{base}/api/v1/openapi.json", "livez": f"{base}/livez", "readyz": f"{base}/readyz",
             "metrics": f"{base}/metrics",
         }
+    origin = f"http://127.0.0.1:{stack.ports['origin']}"
     stack.urls = {
+        "origin": origin,
+        "identity_provider": stack.keycloak.issuer if stack.keycloak else None,
         "services": services,
         "kafka_bootstrap": stack.kafka.bootstrap,
         "mail": {"smtp": f"127.0.0.1:{stack.ports['smtp']}", "page": f"http://127.0.0.1:{stack.ports['smtp_web']}/"},
@@ -445,9 +485,19 @@ def report_deaths(stack: Stack) -> None:
 
 
 def print_summary(stack: Stack, timings: dict[str, float]) -> None:
-    lines = [f"progadmin is up in {timings['total']:.1f}s (PostgreSQL {timings['postgres']:.1f}s, "
+    lines = [f"progadmin:  {stack.urls['origin']}/   <- open this; sign in as a demo user below", "",
+             f"up in {timings['total']:.1f}s (PostgreSQL {timings['postgres']:.1f}s, "
              f"Kafka {timings['kafka']:.1f}s, migrate+topics {timings['setup']:.1f}s, "
-             f"services {timings['services']:.1f}s)", ""]
+             f"services {timings['services']:.1f}s, Keycloak {timings.get('keycloak', 0):.1f}s)", ""]
+    kc = stack.keycloak
+    if kc is not None:
+        lines.append(f"{'sign-in':<14} {kc.issuer}  (admin console {kc.url}/admin/, "
+                     f"user {kc.admin_user} / {kc.admin_password})")
+        users = ", ".join(f"{user} ({role})" for user, role in identity.DEMO_USERS.items())
+        lines.append(f"{'demo users':<14} {users}; password {kc.demo_password}")
+        lines.append(f"{'API clients':<14} {', '.join(identity.DEMO_CONSUMERS)} (client credentials, "
+                     f"secret {kc.consumer_secret})")
+        lines.append("")
     for svc in SERVICES:
         u = stack.urls["services"][svc]
         lines.append(f"{svc:<14} {u['base']}")
@@ -458,7 +508,7 @@ def print_summary(stack: Stack, timings: dict[str, float]) -> None:
     for url in stack.urls["postgres"].values():
         lines.append(f"{'PostgreSQL':<14} {url}")
     py = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
-    lines += ["", f"token:  {py} -m services.common.auth mint --role fund_admin"]
+    lines += ["", f"dev token (development only): {py} -m services.common.auth mint --role fund_admin"]
     if stack.detach:
         lines += [f"logs:   {LOGS}/<name>.log", "stop:   deploy/down"]
     else:
@@ -479,6 +529,11 @@ def shutdown(stack: Stack) -> None:
     for child in stack.children:
         if child.proc is not None:
             child.proc.wait()  # reap, so no zombie stays behind while Kafka stops
+    if stack.keycloak is not None:
+        say("stopping Keycloak")
+        stack.keycloak.stop()
+    if stack.proxy is not None:
+        stack.proxy.cleanup()
     if stack.kafka is not None:
         say("stopping Kafka")
         stack.kafka.stop()
@@ -507,6 +562,8 @@ def up(detach: bool) -> int:
     stop_tail = threading.Event()
     keep = False  # only a detached stack that got through startup outlives this function
     try:
+        # Keycloak takes longest (a JVM, its database); it starts beside everything else.
+        keycloak_thread = start_keycloak(stack, timings)
         start_infra(stack, timings)
         if not detach:
             threading.Thread(target=tail, args=(LOGS / "kafka.log", "kafka", stop_tail), daemon=True).start()
@@ -521,6 +578,10 @@ def up(detach: bool) -> int:
         write_state(stack)
         all_live = wait_until_live(stack)
         timings["services"] = time.monotonic() - t0
+        keycloak_thread.join()
+        if stack.keycloak_error:
+            raise StackError(stack.keycloak_error)
+        write_state(stack)
         timings["total"] = time.monotonic() - started
         print_summary(stack, timings)
         if detach:

@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from deploy.identity import KeycloakServer
 from deploy.infra import KafkaBroker, PostgresServer, free_port
 from services.common import broker
 from services.common.config import SERVICES, Settings
@@ -64,6 +65,23 @@ def kafka(workdir: Path) -> Iterator[KafkaBroker]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def origin_port() -> int:
+    """The port of the one origin (nginx) in tests; Keycloak's realm sends browsers back to it."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def keycloak(workdir: Path, origin_port: int) -> Iterator[KeycloakServer]:
+    """The real identity provider, started once per run (only when a test asks for it)."""
+    server = KeycloakServer(workdir / "keycloak", free_port(), free_port(), origin=f"http://127.0.0.1:{origin_port}")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,18 @@
-"""Bearer tokens: JWT with OIDC-shaped claims, verified by every service.
+"""Bearer tokens: who is calling, checked the same way in every service.
 
-Claims: `sub`, `name`, `roles` (fund_admin, coordinator, facilitator,
-reporting_consumer), `regions` (for coordinators), `iss`, `aud`, `exp`.
-Locally tokens are HS256 with `PROGADMIN_JWT_SECRET`; mint one with
+Staff and reporting consumers get access tokens from the fund's identity
+provider over OpenID Connect (Keycloak locally; Entra ID or any provider by
+configuration). A token is accepted when it is signed with RS256 or ES256 by
+a key in the provider's JWKS (discovered from the issuer URL, cached, fetched
+again when a token names an unknown `kid`), and its issuer, audience and
+expiry hold, within a small clock skew.
+
+Roles and regions come from claims the provider maps (claim names are
+settings; a dotted name such as `realm_access.roles` reaches into an
+object). Regions are data: whatever the caller's claim says.
+
+Development mode (never in production): tokens signed with the shared
+HS256 secret are accepted too, and can be minted on the command line:
 
     python -m services.common.auth mint --role coordinator --region Noord
 """
@@ -10,8 +20,11 @@ Locally tokens are HS256 with `PROGADMIN_JWT_SECRET`; mint one with
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -24,7 +37,7 @@ from werkzeug.exceptions import Forbidden, Unauthorized
 from services.common.config import Settings
 
 ROLES = ("fund_admin", "coordinator", "facilitator", "reporting_consumer")
-REGIONS = ("Noord", "Midden", "Zuid")
+DEV_ALGORITHM = "HS256"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +48,8 @@ class Principal:
     roles: frozenset[str]
     regions: frozenset[str] = field(default_factory=frozenset)
     name: str = ""
+    # The OAuth client the token was issued to (`azp`): a reporting consumer's own client id.
+    client_id: str = ""
 
     def has(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -46,28 +61,150 @@ class Principal:
 
 def mint(settings: Settings, subject: str, roles: list[str], regions: list[str] | None = None,
          name: str = "", ttl_seconds: int = 8 * 3600) -> str:
+    """A development token (HS256, the shared secret); production refuses these."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
     now = int(time.time())
     claims = {"sub": subject, "name": name or subject, "roles": roles, "regions": regions or [],
               "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "iat": now, "exp": now + ttl_seconds}
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+    return jwt.encode(claims, settings.jwt_secret, algorithm=DEV_ALGORITHM)
+
+
+class ProviderKeys:
+    """The identity provider's metadata and signing keys, fetched on demand and cached.
+
+    An unknown `kid` makes the set be fetched again (the provider rotated its
+    keys), but at most once per `min_refresh_s`, so a stream of made-up kids
+    cannot turn every request into a call to the provider.
+    """
+
+    def __init__(self, issuer: str, discovery_url: str = "", min_refresh_s: float = 10.0,
+                 max_age_s: float = 3600.0, timeout_s: float = 5.0) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.discovery_url = discovery_url or f"{self.issuer}/.well-known/openid-configuration"
+        self.min_refresh_s = min_refresh_s
+        self.max_age_s = max_age_s
+        self.timeout_s = timeout_s
+        self._lock = threading.Lock()
+        self._metadata: dict[str, Any] | None = None
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at = float("-inf")
+
+    def _get_json(self, url: str) -> dict[str, Any]:
+        req = urllib.request.Request(url, headers={"Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:  # noqa: S310 (configured URL)
+            return cast(dict[str, Any], json.loads(resp.read()))
+
+    def metadata(self) -> dict[str, Any]:
+        """The provider's OpenID configuration (endpoints, jwks_uri)."""
+        with self._lock:
+            if self._metadata is None:
+                self._metadata = self._get_json(self.discovery_url)
+            return self._metadata
+
+    def _refresh(self) -> None:
+        jwks = self._get_json(self.metadata()["jwks_uri"])
+        keys: dict[str, jwt.PyJWK] = {}
+        for entry in jwks.get("keys", []):
+            if entry.get("use", "sig") != "sig" or "kid" not in entry:
+                continue
+            try:
+                keys[entry["kid"]] = jwt.PyJWK(entry)
+            except jwt.PyJWTError:
+                continue  # a key type this library cannot use (e.g. an encryption-only key)
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    def key(self, kid: str) -> jwt.PyJWK:
+        age = time.monotonic() - self._fetched_at
+        if kid in self._keys and age < self.max_age_s:
+            return self._keys[kid]
+        if kid not in self._keys and age < self.min_refresh_s:
+            raise Unauthorized("invalid bearer token: unknown signing key")
+        try:
+            self._refresh()
+        except OSError as exc:
+            if kid in self._keys:
+                return self._keys[kid]  # provider briefly away: keep trusting what it published
+            raise Unauthorized(f"cannot reach the identity provider to check the token: {exc}") from exc
+        if kid not in self._keys:
+            raise Unauthorized("invalid bearer token: unknown signing key")
+        return self._keys[kid]
+
+
+_providers: dict[tuple[str, str], ProviderKeys] = {}
+_providers_lock = threading.Lock()
+
+
+def provider_keys(settings: Settings) -> ProviderKeys:
+    """One cache of the provider's keys per process (shared by every request)."""
+    key = (settings.oidc_issuer, settings.oidc_discovery_url)
+    with _providers_lock:
+        if key not in _providers:
+            _providers[key] = ProviderKeys(settings.oidc_issuer, settings.oidc_discovery_url,
+                                           settings.oidc_jwks_min_refresh_s)
+        return _providers[key]
+
+
+def claim(claims: dict[str, Any], name: str) -> Any:
+    """A claim by name; `a.b` reaches into the object `a` (Keycloak's `realm_access.roles`)."""
+    value: Any = claims
+    for part in name.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _string_list(value: Any, what: str) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, str):
+        return frozenset({value})
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise Unauthorized(f"invalid bearer token: {what} must be a list of strings")
+    return frozenset(value)
 
 
 def verify(settings: Settings, token: str) -> Principal:
-    """Decode and check signature, expiry, issuer and audience."""
+    """Check signature, expiry, issuer and audience; 401 for anything else."""
     try:
-        claims = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"], audience=settings.jwt_audience,
-                            issuer=settings.jwt_issuer, options={"require": ["exp", "sub", "iss", "aud"]})
+        header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid bearer token: {exc}") from exc
-    roles = claims.get("roles") or []
-    regions = claims.get("regions") or []
-    if not isinstance(roles, list) or not isinstance(regions, list):
-        raise Unauthorized("invalid bearer token: roles and regions must be lists")
-    return Principal(subject=str(claims["sub"]), roles=frozenset(map(str, roles)),
-                     regions=frozenset(map(str, regions)), name=str(claims.get("name", "")))
+    alg = header.get("alg")
+    options: Any = {"require": ["exp", "sub", "iss", "aud"]}
+    try:
+        if alg == DEV_ALGORITHM and settings.dev_tokens:
+            claims = jwt.decode(token, settings.jwt_secret, algorithms=[DEV_ALGORITHM],
+                                audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+                                leeway=settings.oidc_leeway_s, options=options)
+            roles_claim, regions_claim = "roles", "regions"
+        elif alg in settings.oidc_algorithms and settings.oidc_issuer:
+            kid = header.get("kid")
+            if not isinstance(kid, str):
+                raise Unauthorized("invalid bearer token: no key id")
+            signing_key = provider_keys(settings).key(kid)
+            claims = jwt.decode(token, signing_key, algorithms=list(settings.oidc_algorithms),
+                                audience=settings.oidc_audience, issuer=settings.oidc_issuer,
+                                leeway=settings.oidc_leeway_s, options=options)
+            roles_claim, regions_claim = settings.oidc_roles_claim, settings.oidc_regions_claim
+        else:
+            raise Unauthorized(f"invalid bearer token: algorithm {alg!r} is not accepted")
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(f"invalid bearer token: {exc}") from exc
+    roles = _string_list(claim(claims, roles_claim), "roles")
+    return Principal(subject=str(claims["sub"]), roles=roles & set(ROLES),
+                     regions=_string_list(claim(claims, regions_claim), "regions"),
+                     name=str(claims.get("name") or claims.get("preferred_username") or ""),
+                     client_id=str(claims.get("azp") or ""))
+
+
+def bearer_token() -> str | None:
+    """The bearer token of this request, if it carries one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def current_principal() -> Principal:
@@ -75,11 +212,10 @@ def current_principal() -> Principal:
     cached = g.get("principal")
     if cached is not None:
         return cast(Principal, cached)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token()
+    if token is None:
         raise Unauthorized("a bearer token is required")
-    principal = verify(current_app.config["SETTINGS"], token.strip())
+    principal = verify(current_app.config["SETTINGS"], token)
     g.principal = principal
     return principal
 
@@ -100,14 +236,17 @@ def require_roles(*roles: str) -> Callable[[F], F]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.common.auth")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("mint", help="mint a local bearer token")
+    m = sub.add_parser("mint", help="mint a development bearer token (refused in production)")
     m.add_argument("--role", action="append", required=True, choices=ROLES)
-    m.add_argument("--region", action="append", default=[], choices=REGIONS)
+    m.add_argument("--region", action="append", default=[], help="a region the coordinator covers (any name)")
     m.add_argument("--sub", default="local-user")
     m.add_argument("--name", default="")
     m.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     args = parser.parse_args(argv)
-    print(mint(Settings.from_env("enrolment"), args.sub, args.role, args.region, args.name, args.ttl))
+    settings = Settings.from_env("enrolment")
+    if not settings.dev_tokens:
+        parser.error("development tokens are switched off (PROGADMIN_DEV_TOKENS=0 or PROGADMIN_ENV=production)")
+    print(mint(settings, args.sub, args.role, args.region, args.name, args.ttl))
     return 0
 
 

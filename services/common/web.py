@@ -25,6 +25,7 @@ from services.common.config import Settings
 from services.common.db import open_pool
 from services.common.pages import install_pages
 from services.common.problems import problem_response
+from services.common.signin import install_signin
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
@@ -162,6 +163,7 @@ def create_service_app(settings: Settings, title: str, description: str = "",
 
     # Pages: shared layout, assets, language switch, HTML errors outside /api/ (after the API handlers).
     install_pages(app, settings)
+    install_signin(app, settings)
     return app, api
 
 

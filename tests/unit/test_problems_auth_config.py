@@ -48,26 +48,55 @@ def test_tokens_with_another_secret_audience_or_expired_are_refused() -> None:
     with pytest.raises(Unauthorized):
         verify(s, mint(settings(jwt_audience="elsewhere"), "x", ["fund_admin"]))
     expired = jwt.encode({"sub": "x", "roles": ["fund_admin"], "iss": s.jwt_issuer, "aud": s.jwt_audience,
-                          "exp": int(time.time()) - 10}, s.jwt_secret, algorithm="HS256")
+                          "exp": int(time.time()) - s.oidc_leeway_s - 5}, s.jwt_secret, algorithm="HS256")
     with pytest.raises(Unauthorized, match="expired"):
         verify(s, expired)
     with pytest.raises(ValueError):
         mint(s, "x", ["superuser"])
 
 
-def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_development_tokens_and_a_missing_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROGADMIN_ENV", "production")
-    monkeypatch.delenv("PROGADMIN_JWT_SECRET", raising=False)
-    with pytest.raises(ValueError, match="JWT_SECRET"):
+    for name in ("PROGADMIN_OIDC_ISSUER", "PROGADMIN_DEV_TOKENS", "PROGADMIN_SESSION_SECRET",
+                 "PROGADMIN_LINK_SECRET", "PROGADMIN_REPORTING_PSEUDONYM_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PROGADMIN_DEV_TOKENS", "1")
+    with pytest.raises(ValueError, match="development tokens"):
         Settings.from_env("enrolment")
-    monkeypatch.setenv("PROGADMIN_JWT_SECRET", "a-real-secret-from-the-vault-0123456789")
+    monkeypatch.delenv("PROGADMIN_DEV_TOKENS")
+    with pytest.raises(ValueError, match="OIDC_ISSUER"):
+        Settings.from_env("enrolment")
+    monkeypatch.setenv("PROGADMIN_OIDC_ISSUER", "https://login.example.org/realms/fund")
+    with pytest.raises(ValueError, match="SESSION_SECRET"):
+        Settings.from_env("enrolment")
+    monkeypatch.setenv("PROGADMIN_SESSION_SECRET", "a-session-secret-from-the-vault-0123456789")
     with pytest.raises(ValueError, match="LINK_SECRET"):
         Settings.from_env("enrolment")
     monkeypatch.setenv("PROGADMIN_LINK_SECRET", "another-real-secret-from-the-vault-987")
     with pytest.raises(ValueError, match="PSEUDONYM_SECRET"):
         Settings.from_env("enrolment")
     monkeypatch.setenv("PROGADMIN_REPORTING_PSEUDONYM_SECRET", "a-third-real-secret-from-the-vault-55")
-    assert Settings.from_env("enrolment").jwt_secret != DEV_JWT_SECRET
+    production = Settings.from_env("enrolment")
+    assert not production.dev_tokens
+    # Even a token signed with the development secret is refused once dev tokens are off.
+    dev = Settings.from_env("enrolment", env="development")
+    with pytest.raises(Unauthorized, match="not accepted"):
+        verify(production, mint(dev, "x", ["fund_admin"]))
+    assert production.jwt_secret == DEV_JWT_SECRET  # unused in production: nothing verifies with it
+
+
+def test_unsigned_tokens_are_refused() -> None:
+    s = settings()
+    unsigned = jwt.encode({"sub": "x", "roles": ["fund_admin"], "iss": s.jwt_issuer, "aud": s.jwt_audience,
+                           "exp": int(time.time()) + 60}, None, algorithm="none")
+    with pytest.raises(Unauthorized, match="not accepted"):
+        verify(s, unsigned)
+
+
+def test_any_region_name_is_data() -> None:
+    s = settings()
+    principal = verify(s, mint(s, "c", ["coordinator"], ["Den Haag", "Utrecht"]))
+    assert principal.may_see_region("Den Haag") and not principal.may_see_region("Amsterdam")
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
