@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-REGIONS = ("Noord", "Midden", "Zuid")
 LANGUAGES = ("nl", "en")
 COMPANY_SIZES = ("micro", "small", "medium", "large")
 INTERVIEWEE_ROLES = ("director", "director_owner")

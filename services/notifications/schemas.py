@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.schemas import EventData, PageQuery, page_schema
+from services.common.schemas import EventData, PageQuery, Region, page_schema, region_list
 from services.notifications.domain import KINDS, LANGUAGES
 
-REGIONS = ("Noord", "Midden", "Zuid")
 JOB_LEVELS = ("manager", "supervisor", "foreman", "employee", "other")
 
 
@@ -171,6 +170,10 @@ class DeliveryQuery(PageQuery):
 
 
 class StaffIn(Schema):
+    # The rule coordinator_has_region checks, stated for the OpenAPI document.
+    OPENAPI_EXTRA = {"if": {"properties": {"role": {"const": "coordinator"}}, "required": ["role"]},
+                     "then": {"required": ["regions"], "properties": {"regions": {"minItems": 1}}}}
+
     role = fields.String(required=True, validate=validate.OneOf(("coordinator", "facilitator")))
     # No control characters: the name goes into mail headers.
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
@@ -178,7 +181,8 @@ class StaffIn(Schema):
                                                                   error="must not contain control characters")])
     email = fields.Email(required=True)
     language = fields.String(load_default="nl", validate=validate.OneOf(LANGUAGES))
-    regions = fields.List(fields.String(validate=validate.OneOf(REGIONS)), load_default=list)
+    regions = region_list(load_default=list, min_items=0,
+                          metadata={"description": "the regions a coordinator serves (required for a coordinator)"})
 
     @validates_schema(skip_on_field_errors=False)  # report every failing field at once
     def coordinator_has_region(self, data: dict[str, object], **_: object) -> None:
@@ -201,7 +205,7 @@ StaffPage = page_schema(StaffOut)
 
 class StaffQuery(PageQuery):
     role = fields.String(validate=validate.OneOf(("coordinator", "facilitator")))
-    region = fields.String(validate=validate.OneOf(REGIONS))
+    region = Region()
 
 
 class LocalisedText(Schema):

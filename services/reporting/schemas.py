@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.common.schemas import EventData, PageQuery, page_schema
+from services.common.schemas import EventData, PageQuery, Region, page_schema
 
-REGIONS = ("Noord", "Midden", "Zuid")
+# A position in the external stream (a PostgreSQL bigint).
+MAX_POSITION = 2**63 - 1
 
 
 # -- enrolment -------------------------------------------------------------------------------
@@ -205,12 +206,12 @@ REPORT_FORMATS = ("json", "html", "csv", "xlsx")
 class ReportQuery(Schema):
     format = fields.String(validate=validate.OneOf(REPORT_FORMATS), load_default=None,
                            metadata={"description": "json (default), html, csv or xlsx; or use the Accept header"})
-    region = fields.List(fields.String(validate=validate.OneOf(REGIONS)), load_default=None,
+    region = fields.List(Region(), load_default=None,
                          metadata={"description": "limit the figures to these regions (repeatable)"})
 
 
 class CompanyFiguresQuery(PageQuery):
-    region = fields.String(validate=validate.OneOf(REGIONS))
+    region = Region()
 
 
 class CompanyFiguresOut(Schema):
@@ -296,7 +297,7 @@ class DeliveryQuery(PageQuery):
 
 class ReplayIn(Schema):
     since = fields.AwareDateTime(load_default=None, metadata={"description": "replay events recorded since then"})
-    from_position = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    from_position = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_POSITION),
                                    metadata={"description": "replay events from this position on"})
 
 
@@ -307,7 +308,7 @@ class ReplayOut(Schema):
 
 
 class FeedQuery(Schema):
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_POSITION),
                            metadata={"description": "cursor: the last position you have (0: from the start)"})
     page_size = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     type = fields.List(fields.String(), load_default=None, metadata={"description": "only these event types"})

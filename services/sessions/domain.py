@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-REGIONS = ("Noord", "Midden", "Zuid")
 TYPES = ("dialogue", "intervision", "workshop", "kick_off", "closing")
 FORMATS = ("on_site", "regional_venue", "online")
 STATUSES = ("planned", "confirmed", "held", "cancelled")

@@ -36,7 +36,7 @@ def test_a_new_correlation_id_is_made_when_there_is_none() -> None:
 
 @pytest.mark.parametrize(("path", "value", "message"), [
     (("data", "kvk_number"), "123", "data kvk_number"),
-    (("data", "region"), "West", "data region"),
+    (("data", "region"), "", "data region"),  # any region name, but not blank
     (("source",), "enrolment", "envelope source"),
     (("specversion",), "0.3", "envelope specversion"),
 ])

@@ -28,7 +28,7 @@ def test_registration_keeps_directors_and_contact_as_persons_but_the_event_carri
 
 @pytest.mark.parametrize(("field", "value", "name"), [
     ("name", "", "name"), ("kvk_number", "1234", "kvk_number"), ("kvk_number", 12345678, "kvk_number"),
-    ("region", "West", "region"), ("size", "huge", "size"),
+    ("region", " ", "region"), ("size", "huge", "size"),
     ("address", {"postal_code": "12345"}, "address.postal_code"), ("address", {"city": 5}, "address.city"),
     ("directors", [{"name": "D", "email": "not-an-email"}], "directors.0.email"),
     ("directors", [{"name": "", "email": "d@x.nl"}], "directors.0.name"),

@@ -31,9 +31,9 @@ def _events(world: World, url: str) -> list[Any]:
 def test_region_facilitator_and_participant_feeds_across_the_october_dst_change(world: World) -> None:
     pid = world.programme()
     person = world.company(pid, "Noord", delegates=1).people[0]
-    before = world.schedule(pid, starts_at="2031-10-25T10:00:00", facilitator_ids=["fenna"])
-    after = world.schedule(pid, starts_at="2031-10-27T10:00:00", facilitator_ids=["fenna"], sequence_number=2)
-    world.schedule(pid, region="Zuid", starts_at="2031-10-27T10:00:00", facilitator_ids=["zoe"])
+    before = world.schedule(pid, starts_at="2031-10-25T10:00:00+02:00", facilitator_ids=["fenna"])
+    after = world.schedule(pid, starts_at="2031-10-27T10:00:00+01:00", facilitator_ids=["fenna"], sequence_number=2)
+    world.schedule(pid, region="Zuid", starts_at="2031-10-27T10:00:00+01:00", facilitator_ids=["zoe"])
     world.register(after["id"], person)
 
     region = _feed(world, world.coordinator("Noord"), "region", "Noord")
@@ -78,7 +78,7 @@ def test_region_facilitator_and_participant_feeds_across_the_october_dst_change(
 
 def test_a_feed_for_no_such_region_or_a_participant_that_is_not_an_id_is_refused(world: World) -> None:
     """A bad subject is a 422 naming it, not a feed that fails (500) every time a calendar fetches it."""
-    for kind, subject in (("participant", "not-a-person-id"), ("region", "Atlantis")):
+    for kind, subject in (("participant", "not-a-person-id"), ("region", "  ")):
         r = world.client.post("/api/v1/calendar-feeds", json={"kind": kind, "subject": subject},
                               headers=world.admin)
         assert r.status_code == 422, (kind, r.get_json())
