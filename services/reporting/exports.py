@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from services.reporting.charts import PALETTE, bar_chart
@@ -91,20 +93,27 @@ def to_csv(report: dict[str, Any]) -> str:
     return buffer.getvalue()
 
 
+def _cells(values: Iterable[Any]) -> list[Any]:
+    """XLSX (XML 1.0) cannot hold control characters; JSON, CSV and HTML keep the text as it came,
+    the spreadsheet drops what it cannot store instead of failing (names are refused with them at input)."""
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in values]
+
+
 def to_xlsx(report: dict[str, Any]) -> bytes:
     book = Workbook()
     summary = book.active
     assert summary is not None
     summary.title = "Samenvatting"
-    summary.append(["Slotrapportage / Final report", report["programme"].get("name") or ""])
+    summary.append(_cells(["Slotrapportage / Final report", report["programme"].get("name") or ""]))
     summary["A1"].font = Font(bold=True)
     summary.append(["section", "figure", "breakdown", "value"])
     for row in rows(report):
-        summary.append(list(row))
+        summary.append(_cells(row))
     sessions = book.create_sheet("Sessies")
     sessions.append([*SESSION_COLUMNS, "evaluation_responses", "evaluation_average"])
     for s in report["session_list"]:
-        sessions.append([*(s[c] for c in SESSION_COLUMNS), s["evaluation"]["responses"], s["evaluation"]["average"]])
+        sessions.append(_cells([*(s[c] for c in SESSION_COLUMNS), s["evaluation"]["responses"],
+                                s["evaluation"]["average"]]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
