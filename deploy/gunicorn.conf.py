@@ -13,6 +13,13 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 graceful_timeout = 20
 
 
+def post_worker_init(worker: Any) -> None:
+    # gunicorn's own refusals (414, 431, 400) answer problem+json like the apps do.
+    from services.common import gunicorn_problems
+
+    gunicorn_problems.install()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
