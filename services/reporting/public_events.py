@@ -21,8 +21,11 @@ Publication happens in the consumer's transaction: the event goes into
 `external_events` (position allocated under an advisory lock, so positions
 become visible in commit order and a cursor never skips one) and into the
 outbox (the public Kafka topic `progadmin.reporting.events`). The public
-event id is derived from the source event, and a source event is published
-at most once, so replays and rebuilds never publish twice.
+event id is derived from the source event, and a source event gets one
+external event, so replays and rebuilds never publish a second one. The Kafka
+topic itself is at-least-once (the relay may resend a record it sent just
+before a crash, same id): subscribers dedupe on the id (README,
+`subscriber_example.py`).
 """
 
 from __future__ import annotations
