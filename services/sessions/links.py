@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, jsonify, render_template_string, request
+from flask import Response, current_app, jsonify, render_template, request
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -23,40 +23,13 @@ from services.common.db import request_connection
 from services.common.problems import flatten_messages, problem_response
 from services.common.signed_links import InvalidLink, LinkClaims, verify
 from services.sessions import db, domain
-from services.sessions.calendar import FORMAT_NL, TYPE_NL
 from services.sessions.db import Conn, Row
 from services.sessions.schemas import LinkEvaluationIn
 from services.sessions.service import Sessions
 
 ACTIONS = ("confirm", "cancel", "evaluate")
-links = Blueprint("links", __name__, url_prefix="/api/v1/links",
+links = Blueprint("links", __name__, url_prefix="/api/v1/links", template_folder="templates",
                   description="Signed links from mails: confirm, cancel, evaluate (no bearer token)")
-
-PAGE = """<!doctype html>
-<html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title_nl }}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-.en{color:#555;font-size:.95em;border-top:1px solid #ddd;margin-top:1.5rem;padding-top:.5rem}
-button{font-size:1.1rem;padding:.5rem 1.2rem}label{display:block;margin:.6rem 0 .2rem}</style></head>
-<body>
-<h1>{{ title_nl }}</h1>
-{% if session %}<p>{{ session.what }} &middot; {{ session.when }} &middot; {{ session.where }}</p>{% endif %}
-<p>{{ text_nl }}</p>
-{% if form %}
-<form method="post" action="{{ form.action }}">
-  <input type="hidden" name="token" value="{{ form.token }}">
-  {% if form.evaluate %}
-  <label for="score">Uw cijfer (1-10) / Your score</label>
-  <select id="score" name="score" required>{% for n in range(1, 11) %}<option value="{{ n }}"
-    {% if n == 8 %}selected{% endif %}>{{ n }}</option>{% endfor %}</select>
-  <label for="comment">Toelichting (optioneel) / Comment (optional)</label>
-  <textarea id="comment" name="comment" rows="4" cols="40" maxlength="2000"></textarea>
-  {% endif %}
-  <p><button type="submit">{{ form.button }}</button></p>
-</form>
-{% endif %}
-<div class="en" lang="en"><strong>{{ title_en }}</strong><br>{{ text_en }}</div>
-</body></html>"""
 
 BUTTONS = {"confirm": "Ik kom / I will attend", "cancel": "Ik zeg af / I cannot attend",
            "evaluate": "Verstuur / Send"}
@@ -85,15 +58,52 @@ def _wants_json() -> bool:
 
 def _page(status: int, title_nl: str, text_nl: str, title_en: str, text_en: str, *,
           session: Row | None = None, form: dict[str, Any] | None = None) -> Response:
-    html = render_template_string(PAGE, title_nl=title_nl, text_nl=text_nl, title_en=title_en, text_en=text_en,
-                                  session=_describe(session) if session else None, form=form)
+    html = render_template("links/page.html", title_nl=title_nl, text_nl=text_nl, title_en=title_en,
+                           text_en=text_en, session=_describe(session) if session else None, form=form)
     return Response(html, status=status, mimetype="text/html")
 
 
-def _describe(s: Row) -> dict[str, str]:
-    where = "online" if s["format"] == "online" else str(s["venue_address"] or FORMAT_NL[s["format"]])
-    return {"what": str(TYPE_NL.get(s["type"], s["type"])), "when": f"{domain.local(s['starts_at']):%d-%m-%Y %H:%M}",
-            "where": where}
+# Which session a link is for, fully enough to tell two sessions on one day apart.
+TYPES = {"nl": {"dialogue": "Dialoogsessie", "intervision": "Intervisiesessie", "workshop": "Workshop",
+                "kick_off": "Aftrap", "closing": "Slotbijeenkomst"},
+         "en": {"dialogue": "Dialogue session", "intervision": "Intervision session", "workshop": "Workshop",
+                "kick_off": "Kick-off", "closing": "Closing meeting"}}
+FORMATS = {"nl": {"on_site": "op locatie bij een bedrijf", "regional_venue": "regionale locatie",
+                  "online": "online (Microsoft Teams; de link staat in uw uitnodiging)"},
+           "en": {"on_site": "on site at a company", "regional_venue": "regional venue",
+                  "online": "online (Microsoft Teams; the link is in your invitation)"}}
+DAYS = {"nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
+        "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
+MONTHS = {"nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                 "oktober", "november", "december"],
+          "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                 "October", "November", "December"]}
+
+
+def _describe(s: Row) -> dict[str, Any]:
+    """Programme, type, local start and end (Europe/Amsterdam), format and place, in Dutch and in English."""
+    start = domain.local(s["starts_at"])
+    end = domain.local(domain.ends_at(s["starts_at"], s["duration_minutes"]))
+    out: dict[str, Any] = {"programme": s.get("programme_name") or ""}
+    for lang in ("nl", "en"):
+        day = f"{DAYS[lang][start.weekday()]} {start.day} {MONTHS[lang][start.month - 1]} {start.year}"
+        title = str(TYPES[lang].get(s["type"], s["type"]))
+        if s["sequence_number"]:
+            title += f" {s['sequence_number']}"
+        place = FORMATS[lang].get(s["format"], s["format"])
+        if s["format"] != "online" and s["venue_address"]:
+            place = f"{s['venue_address']} ({place})"
+        out[lang] = {"what": title, "when": f"{day}, {start:%H:%M}-{end:%H:%M}", "where": place}
+    return out
+
+
+def _session(conn: Conn, session_id: uuid.UUID) -> Row | None:
+    """The session with its programme's name (from the read model), for the page."""
+    s = db.get_session(conn, session_id)
+    if s is None:
+        return None
+    programme = db.get_programme(conn, s["programme_id"])
+    return {**s, "programme_name": programme["name"] if programme else ""}
 
 
 def _refused(kind: str) -> Response:
@@ -153,7 +163,7 @@ def show(action: str) -> Response:
     with pool.connection() as conn:
         if db.link_used(conn, claims.jti):
             return _refused("used")
-        session = db.get_session(conn, uuid.UUID(claims.subject["session_id"]))
+        session = _session(conn, uuid.UUID(claims.subject["session_id"]))
     if session is None:
         return _refused("invalid")
     title_nl, text_nl, title_en, text_en = ASK[action]
@@ -187,7 +197,7 @@ def act(action: str) -> Response:
     session: Row | None = None
     try:
         with _one_transaction() as conn:
-            session = db.get_session(conn, session_id)
+            session = _session(conn, session_id)
             if not db.claim_link(conn, claims.jti, action):
                 return _refused("used")
             result = _perform(service, conn, action, session_id, person_id, evaluation)
