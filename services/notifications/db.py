@@ -331,15 +331,44 @@ def delivery(conn: Conn, delivery_id: str) -> Row | None:
     return conn.execute("SELECT * FROM deliveries WHERE id = %s", (delivery_id,)).fetchone()
 
 
-def list_deliveries(conn: Conn, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Row], int]:
-    where = " AND ".join(f"(%({k})s::text IS NULL OR {k}::text = %({k})s)"
-                         for k in ("recipient_id", "kind", "status", "session_id", "company_id", "campaign_id"))
-    args = {k: (str(filters[k]) if filters.get(k) is not None else None)
-            for k in ("recipient_id", "kind", "status", "session_id", "company_id", "campaign_id")}
-    total = conn.execute(f"SELECT count(*) AS n FROM deliveries WHERE {where}", args).fetchone()
-    rows = conn.execute(f"SELECT * FROM deliveries WHERE {where} ORDER BY created_at, id"
-                        " LIMIT %(limit)s OFFSET %(offset)s", {**args, "limit": limit, "offset": offset}).fetchall()
+def list_deliveries(conn: Conn, filters: dict[str, Any], limit: int, offset: int,
+                    newest_first: bool = False) -> tuple[list[Row], int]:
+    """The delivery log, filtered; `recipient` searches name, address or id (the pages' search box).
+
+    Rows carry `recipient_name` (a person's or staff member's name; None once erased)."""
+    keys = ("recipient_id", "kind", "status", "session_id", "company_id", "campaign_id")
+    where = " AND ".join(f"(%({k})s::text IS NULL OR d.{k}::text = %({k})s)" for k in keys)
+    where += (" AND (%(recipient)s::text IS NULL OR d.recipient_id ILIKE %(recipient)s"
+              " OR r.name ILIKE %(recipient)s OR r.email ILIKE %(recipient)s"
+              " OR st.name ILIKE %(recipient)s OR st.email ILIKE %(recipient)s)")
+    args: dict[str, Any] = {k: (str(filters[k]) if filters.get(k) is not None else None) for k in keys}
+    search = (filters.get("recipient") or "").strip()
+    args["recipient"] = _contains(search) if search else None
+    tables = ("deliveries d LEFT JOIN recipients r ON r.person_id = d.recipient_id"
+              " LEFT JOIN staff st ON 'staff:' || st.staff_id = d.recipient_id")
+    total = conn.execute(f"SELECT count(*) AS n FROM {tables} WHERE {where}", args).fetchone()
+    order = "d.created_at DESC, d.id DESC" if newest_first else "d.created_at, d.id"
+    rows = conn.execute(f"SELECT d.*, COALESCE(r.name, st.name) AS recipient_name FROM {tables} WHERE {where}"
+                        f" ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
+                        {**args, "limit": limit, "offset": offset}).fetchall()
     return rows, int(total["n"]) if total else 0
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern for `text` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def programmes(conn: Conn) -> list[Row]:
+    """Programmes known here (for choosing a campaign's programme on the pages)."""
+    return conn.execute("SELECT programme_id, name FROM programmes ORDER BY name, programme_id").fetchall()
+
+
+def known_regions(conn: Conn) -> list[str]:
+    """Every region seen here (companies, sessions, coordinators): the staff form offers them as choices."""
+    rows = conn.execute("SELECT region FROM companies UNION SELECT region FROM sessions"
+                        " UNION SELECT unnest(regions) FROM staff ORDER BY 1").fetchall()
+    return [r["region"] for r in rows if r["region"]]
 
 
 # -- campaigns ----------------------------------------------------------------------------

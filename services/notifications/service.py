@@ -28,13 +28,23 @@ class Notifications:
         self.clock = clock or SystemClock()
 
     # -- delivery log -------------------------------------------------------------------
-    def deliveries(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+    def deliveries(self, filters: dict[str, Any], limit: int, offset: int,
+                   newest_first: bool = False) -> tuple[list[dict[str, Any]], int]:
         with self.pool.connection() as conn:
-            return db.list_deliveries(conn, filters, limit, offset)
+            return db.list_deliveries(conn, filters, limit, offset, newest_first)
 
     def delivery(self, delivery_id: uuid.UUID) -> dict[str, Any] | None:
         with self.pool.connection() as conn:
             return db.delivery(conn, str(delivery_id))
+
+    # -- choices for the pages' forms ---------------------------------------------------
+    def programmes(self) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn:
+            return db.programmes(conn)
+
+    def known_regions(self) -> list[str]:
+        with self.pool.connection() as conn:
+            return db.known_regions(conn)
 
     # -- staff directory ----------------------------------------------------------------
     def put_staff(self, staff_id: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
