@@ -11,6 +11,7 @@ compose's proxy (deploy/nginx/compose.conf) route the same way.
 
 from __future__ import annotations
 
+import grp
 import os
 import pwd
 import shutil
@@ -100,8 +101,9 @@ class Proxy:
         self.runtime = Path(tempfile.mkdtemp(prefix="progadmin-nginx-"))
         user = None
         if os.geteuid() == 0:
-            user = "nobody"
             nobody = pwd.getpwnam("nobody")
+            group = grp.getgrgid(nobody.pw_gid).gr_name  # Debian's is "nogroup"; nginx would look for "nobody"
+            user = f"nobody {group}"
             os.chown(self.runtime, nobody.pw_uid, nobody.pw_gid)
         self.confdir.mkdir(parents=True, exist_ok=True)
         self.config = self.confdir / f"nginx-{listen_port}.conf"
