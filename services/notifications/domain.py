@@ -39,6 +39,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("alert_below_minimum", "coordinator"),
     Kind("alert_repeated_no_show", "coordinator"),
     Kind("alert_company_at_risk", "coordinator"),
+    Kind("alert_unknown_staff", "coordinator"),
 )}
 
 STAFF_PREFIX = "staff:"

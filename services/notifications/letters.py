@@ -43,6 +43,16 @@ class Suppressed(NotSendable):
     status = "suppressed"
 
 
+class UnknownStaff(NotSendable):
+    """A staff id (a facilitator named by sessions) that the staff directory does not hold: a mistake to show,
+    not data on its way (staff are entered here, by hand). `staff_id` says who."""
+
+    def __init__(self, staff_id: str) -> None:
+        super().__init__(f"no staff directory entry for {staff_id}: add them (PUT /api/v1/staff/{staff_id})"
+                         " or correct the session's facilitators")
+        self.staff_id = staff_id
+
+
 class NotYetKnown(NotSendable):
     """Contact data has not arrived (yet): try again later, then give up."""
 
@@ -87,7 +97,7 @@ def _recipient(conn: Conn, delivery: dict[str, Any]) -> dict[str, Any]:
     if rid.startswith(STAFF_PREFIX):
         staff = db.staff_member(conn, rid[len(STAFF_PREFIX):])
         if staff is None:
-            raise NotYetKnown(f"no staff directory entry for {rid[len(STAFF_PREFIX):]}")
+            raise UnknownStaff(rid[len(STAFF_PREFIX):])
         return {**staff, "is_staff": True}
     if db.is_erased(conn, rid):
         raise Dropped("person erased")

@@ -24,7 +24,7 @@ def sample_context(kind: str, base_url: str = "https://progadmin.example") -> di
         "previous_starts_at": (starts - timedelta(days=7)).isoformat(), "registered": 3, "capacity_min": 8,
         "person_id": "00000000-0000-4000-8000-000000000003",
         "session_ids": [SAMPLE_SESSION_ID, "00000000-0000-4000-8000-000000000004"],
-        "risk_points": 3, "last_signal": "no_show",
+        "risk_points": 3, "last_signal": "no_show", "staff_id": "f-1", "failed_kind": "facilitator_assignment",
     }
     if kind == "decline":
         ctx["reason"] = "Onvoldoende commitment van de directie."

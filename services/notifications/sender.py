@@ -30,8 +30,8 @@ from services.common.events import new_event
 from services.common.outbox import Outbox
 from services.notifications import db
 from services.notifications.clock import Clock, SystemClock
-from services.notifications.domain import CONTACT_WAIT, retry_delay
-from services.notifications.letters import NotSendable, compose
+from services.notifications.domain import CONTACT_WAIT, retry_delay, staff_recipient
+from services.notifications.letters import NotSendable, UnknownStaff, compose
 from services.notifications.mailer import PermanentFailure, SmtpTransport, TemporaryFailure, Transport, build_message
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,8 @@ class Sender:
             if exc.status == "retry":
                 self._wait_or_fail(row, now, str(exc))
             else:
-                self._finish(row, exc.status, str(exc))
+                self._finish(row, exc.status, str(exc),
+                             unknown_staff=exc.staff_id if isinstance(exc, UnknownStaff) else None)
             return
         except Exception as exc:  # a template or data error: retrying the same input will not help
             log.exception("notifications: cannot compose delivery %s", row["id"])
@@ -116,9 +117,11 @@ class Sender:
         log.warning("notifications: delivery %s attempt %d failed (%s); retry at %s", row["id"], row["attempts"],
                     error, retry_at.isoformat())
 
-    def _finish(self, row: dict[str, Any], status: str, error: str) -> None:
+    def _finish(self, row: dict[str, Any], status: str, error: str, unknown_staff: str | None = None) -> None:
         with unit_of_work(self.pool) as conn:
             done = db.finish(conn, str(row["id"]), status, error=error)
+            if done is not None and unknown_staff is not None:
+                self._alert_unknown_staff(conn, row, unknown_staff)
             if done is not None and status == "failed":
                 self.outbox.add(conn, [new_event("notifications", "NotificationFailed", str(row["id"]), {
                     "delivery_id": str(row["id"]), "kind": row["kind"], "recipient_id": row["recipient_id"],
@@ -126,6 +129,18 @@ class Sender:
                     "last_error": error[:2000]})])
             if done is not None:
                 self._after(conn, done, self.clock.now())
+
+    def _alert_unknown_staff(self, conn: Any, row: dict[str, Any], staff_id: str) -> None:
+        """The region's coordinators hear of a session naming someone the directory does not know; once per
+        person and session (every later mail to that id fails the same way, silently)."""
+        session = db.session(conn, row["session_id"])
+        region = session["region"] if session else None
+        for coordinator in db.coordinators_of(conn, region):
+            db.schedule(conn, event_id=f"unknown-staff:{staff_id}:{row['session_id'] or '-'}",
+                        kind="alert_unknown_staff", recipient_id=staff_recipient(coordinator["staff_id"]),
+                        send_after=self.clock.now(), session_id=row["session_id"],
+                        programme_id=row["programme_id"],
+                        context={"staff_id": staff_id, "failed_kind": row["kind"]})
 
     def _after(self, conn: Any, done: dict[str, Any], now: datetime) -> None:
         """A progress digest, whatever became of it, plans the next one for that company."""
