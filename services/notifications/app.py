@@ -8,6 +8,7 @@ from services.common.config import Settings
 from services.common.web import create_service_app
 from services.notifications.api import BLUEPRINTS
 from services.notifications.clock import Clock
+from services.notifications.pages import register_pages
 from services.notifications.service import Notifications
 
 
@@ -19,4 +20,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.extensions["notifications"] = Notifications(settings, app.config["POOL"], clock)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    register_pages(app)
     return app

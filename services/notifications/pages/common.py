@@ -1,0 +1,123 @@
+"""What the notifications pages share: the service, paging, Dutch-first labels and form errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, request
+from marshmallow import ValidationError
+
+from services.common.i18n import t
+from services.notifications.service import Notifications
+
+PAGE_SIZE = 25
+
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "intake_invitation": ("Uitnodiging intakegesprek", "Intake invitation"),
+    "intake_confirmation": ("Bevestiging intakegesprek", "Intake confirmation"),
+    "admission": ("Toelating", "Admission"),
+    "decline": ("Afwijzing", "Decline"),
+    "session_invitation": ("Uitnodiging sessie", "Session invitation"),
+    "facilitator_assignment": ("Opdracht begeleider", "Facilitator assignment"),
+    "session_reminder": ("Herinnering sessie", "Session reminder"),
+    "session_rescheduled": ("Sessie verplaatst", "Session rescheduled"),
+    "session_cancelled": ("Sessie geannuleerd", "Session cancelled"),
+    "waitlist_promotion": ("Plaats vrij van wachtlijst", "Waiting list promotion"),
+    "evaluation_request": ("Verzoek om evaluatie", "Evaluation request"),
+    "progress_digest": ("Voortgangsbericht", "Progress digest"),
+    "drip": ("Inspiratiemail (campagne)", "Drip mail (campaign)"),
+    "alert_below_minimum": ("Signaal: te weinig aanmeldingen", "Alert: below minimum"),
+    "alert_repeated_no_show": ("Signaal: herhaald niet verschenen", "Alert: repeated no-show"),
+    "alert_company_at_risk": ("Signaal: bedrijf dreigt af te haken", "Alert: company at risk"),
+}
+AUDIENCE_LABELS = {
+    "director": ("Directeur", "Director"), "participant": ("Deelnemer", "Participant"),
+    "facilitator": ("Begeleider", "Facilitator"), "coordinator": ("Regiocoördinator", "Coordinator"),
+    "person": ("Deelnemer of begeleider", "Participant or facilitator"),
+}
+# Delivery states with the badge kind that carries their meaning (the text says it, the colour helps).
+DELIVERY_STATES = {
+    "scheduled": ("Gepland", "Scheduled", "neutral"), "sending": ("Wordt verstuurd", "Sending", "active"),
+    "sent": ("Verstuurd", "Sent", "success"), "failed": ("Mislukt", "Failed", "danger"),
+    "suppressed": ("Niet verstuurd (afgemeld)", "Not sent (unsubscribed)", "inactive"),
+    "cancelled": ("Geannuleerd", "Cancelled", "warning"),
+}
+CAMPAIGN_STATES = {
+    "active": ("Actief", "Active", "success"), "paused": ("Gepauzeerd", "Paused", "warning"),
+    "stopped": ("Gestopt", "Stopped", "inactive"),
+}
+JOB_LEVEL_LABELS = {
+    "manager": ("Leidinggevende", "Manager"), "supervisor": ("Uitvoerder", "Supervisor"),
+    "foreman": ("Voorman", "Foreman"), "employee": ("Medewerker", "Employee"), "other": ("Anders", "Other"),
+}
+ROLE_LABELS = {"coordinator": ("Regiocoördinator", "Coordinator"), "facilitator": ("Begeleider", "Facilitator")}
+LANGUAGE_LABELS = {"nl": ("Nederlands", "Dutch"), "en": ("Engels", "English")}
+
+# marshmallow's messages, Dutch first (the pages show both languages' meaning in the chosen one).
+MESSAGES = {
+    "Missing data for required field.": ("Vul dit veld in.", "Fill in this field."),
+    "Field may not be null.": ("Vul dit veld in.", "Fill in this field."),
+    "Not a valid email address.": ("Vul een geldig e-mailadres in, zoals naam@voorbeeld.nl.",
+                                   "Enter a valid e-mail address, like name@example.com."),
+    "Not a valid integer.": ("Vul een heel getal in.", "Enter a whole number."),
+    "Shorter than minimum length 1.": ("Vul dit veld in.", "Fill in this field."),
+    "a coordinator needs at least one region": ("Kies minstens één regio voor een regiocoördinator.",
+                                                "Choose at least one region for a coordinator."),
+    "regions must be unique": ("Noem elke regio maar één keer.", "Name each region only once."),
+    "must not contain control characters": ("Gebruik één regel tekst, zonder tabs of regeleinden.",
+                                            "Use one line of text, without tabs or line breaks."),
+}
+
+
+def service() -> Notifications:
+    found: Notifications = current_app.extensions["notifications"]
+    return found
+
+
+def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
+    """The label of `key` in the page's language; the key itself when unknown."""
+    entry = table.get(key or "")
+    return t(entry[0], entry[1]) if entry else (key or "")
+
+
+def page_number() -> int:
+    """The requested page (1 when missing or nonsense; huge numbers are clamped)."""
+    try:
+        return min(max(int(request.args.get("page", "1")), 1), 100_000)
+    except ValueError:
+        return 1
+
+
+def pages_for(total: int, size: int = PAGE_SIZE) -> int:
+    return max((total + size - 1) // size, 1)
+
+
+def message(text: str) -> str:
+    """One marshmallow message in the page's language (range/length messages get a general Dutch text)."""
+    if text in MESSAGES:
+        return t(*MESSAGES[text])
+    if text.startswith("Must be one of"):
+        return t("Kies een van de mogelijkheden.", "Choose one of the options.")
+    if text.startswith(("Must be greater", "Must be less", "Must be at least", "Must be at most")):
+        return t("Dit getal valt buiten het toegestane bereik.", "This number is out of range.") + f" ({text})"
+    if text.startswith(("Longer than", "Length must")):
+        return t("Deze tekst is te lang.", "This text is too long.") + f" ({text})"
+    return text
+
+
+def field_errors(error: ValidationError | dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Flatten marshmallow's (nested) messages to {input name: first message} for the page's fields."""
+    messages = error.messages if isinstance(error, ValidationError) else error
+    out: dict[str, str] = {}
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": message(str(messages[0] if isinstance(messages, list) else messages))}
+    for key, value in messages.items():
+        name = f"{prefix}{key}" if not prefix else f"{prefix}-{key}"
+        if isinstance(value, dict):
+            out.update(field_errors(value, name))
+        elif isinstance(value, list) and value:
+            out.setdefault(name, message(str(value[0])))
+        else:
+            out.setdefault(name, message(str(value)))
+    return out

@@ -1,0 +1,63 @@
+"""The delivery log: every mail with its state and reason, filtered and paged on the server."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, Response, abort, request
+from marshmallow import ValidationError
+
+from services.common.i18n import t
+from services.common.pages import render_page
+from services.common.signin import require_page_roles
+from services.notifications import schemas as s
+from services.notifications.domain import KINDS
+from services.notifications.pages.common import (
+    DELIVERY_STATES,
+    KIND_LABELS,
+    PAGE_SIZE,
+    field_errors,
+    label,
+    page_number,
+    pages_for,
+    service,
+)
+
+blueprint = Blueprint("delivery_pages", __name__)
+FILTERS = ("kind", "status", "session_id", "campaign_id")
+
+
+@blueprint.get("/deliveries")
+@require_page_roles("fund_admin")  # as GET /api/v1/deliveries
+def deliveries() -> Response:
+    """Newest first; filters by kind, state, session and a search on the recipient's name, address or id."""
+    raw = {k: request.args[k].strip() for k in FILTERS if request.args.get(k, "").strip()}
+    errors: dict[str, str] = {}
+    try:
+        filters = s.DeliveryQuery(only=FILTERS).load(raw)
+    except ValidationError as exc:
+        errors, filters = field_errors(exc), {}
+    filters["recipient"] = request.args.get("q", "").strip()[:200]
+    number = page_number()
+    rows, total = service().deliveries(filters, PAGE_SIZE, (number - 1) * PAGE_SIZE, newest_first=True)
+    kinds = sorted(((k, label(KIND_LABELS, k)) for k in KINDS), key=lambda kv: kv[1])
+    states = [(k, label(DELIVERY_STATES, k)) for k in DELIVERY_STATES]
+    return render_page("pages/deliveries.html.j2", status=422 if errors else 200, rows=rows, total=total,
+                       page=number, pages=pages_for(total), kinds=kinds, states=states, errors=errors,
+                       filtered=bool(raw or filters["recipient"]), kind_label=lambda k: label(KIND_LABELS, k),
+                       state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")))
+
+
+@blueprint.get("/deliveries/<delivery_id>")
+@require_page_roles("fund_admin")  # as GET /api/v1/deliveries/{id}
+def delivery(delivery_id: str) -> Response:
+    try:
+        wanted = uuid.UUID(delivery_id)
+    except ValueError:
+        abort(404)
+    row = service().delivery(wanted)
+    if row is None:
+        abort(404)
+    return render_page("pages/delivery.html.j2", d=row, kind_label=label(KIND_LABELS, row["kind"]),
+                       state=DELIVERY_STATES.get(row["status"], (row["status"], row["status"], "neutral")),
+                       title=t("Mail", "Mail"))
