@@ -148,7 +148,12 @@ def provider_keys(settings: Settings) -> ProviderKeys:
 
 
 def claim(claims: dict[str, Any], name: str) -> Any:
-    """A claim by name; `a.b` reaches into the object `a` (Keycloak's `realm_access.roles`)."""
+    """A claim by name; `a.b` reaches into the object `a` (Keycloak's `realm_access.roles`).
+
+    A claim whose own name holds a dot (Entra's `extn.regions`) is found as it is first.
+    """
+    if name in claims:
+        return claims[name]
     value: Any = claims
     for part in name.split("."):
         if not isinstance(value, dict):

@@ -128,8 +128,7 @@ def create_service_app(settings: Settings, title: str, description: str = "",
         OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={
             "info": {"description": description},
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                          "bearerFormat": "JWT"}}},
+            "components": {"securitySchemes": _security_schemes(settings)},
             "security": [{"bearer": []}],
         },
         JSON_SORT_KEYS=False,
@@ -165,6 +164,19 @@ def create_service_app(settings: Settings, title: str, description: str = "",
     install_pages(app, settings)
     install_signin(app, settings)
     return app, api
+
+
+def _security_schemes(settings: Settings) -> dict[str, Any]:
+    """Bearer tokens from the identity provider: where to get one, for people (pages) and for machines."""
+    schemes: dict[str, Any] = {"bearer": {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+        "description": "An access token from the fund's identity provider (RS256/ES256, audience "
+                       f"`{settings.oidc_audience}`). Reporting consumers use the client-credentials grant "
+                       "with their own client."}}
+    if settings.oidc_issuer:
+        schemes["oidc"] = {"type": "openIdConnect",
+                           "openIdConnectUrl": f"{settings.oidc_issuer}/.well-known/openid-configuration"}
+    return schemes
 
 
 def _docs_page(app: Flask, title: str) -> None:

@@ -150,3 +150,13 @@ def test_page_schemas_of_same_named_item_schemas_stay_apart() -> None:
     assert page_schema(first) is page_schema(first)
     dumped = page_schema(second)().dump({"items": [{"a": "1", "b": "2"}], "total": 1})
     assert dumped["items"] == [{"b": "2"}]
+
+
+def test_claims_are_found_by_plain_dotted_and_nested_names() -> None:
+    from services.common.auth import claim
+
+    claims = {"realm_access": {"roles": ["fund_admin"]}, "extn.regions": ["Zuid"], "roles": "coordinator"}
+    assert claim(claims, "realm_access.roles") == ["fund_admin"]
+    assert claim(claims, "extn.regions") == ["Zuid"]
+    assert claim(claims, "roles") == "coordinator"
+    assert claim(claims, "missing.claim") is None
