@@ -13,16 +13,13 @@ from werkzeug.exceptions import NotFound
 
 from services.common import signed_links
 from services.common.auth import Principal, current_principal, require_roles
-from services.common.regions import require_visible_regions
 from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
 from services.reporting import schemas as s
-from services.reporting.pseudonyms import pseudonym
+from services.reporting.access import READERS, SUBSCRIBERS, may_see_company_report, report_for, scope
 from services.reporting.public_events import public_types
 from services.reporting.service import Reporting
 
-READERS = ("fund_admin", "coordinator", "reporting_consumer")
-SUBSCRIBERS = ("fund_admin", "reporting_consumer")
 REPORT_LINK_ACTION = "company-report"
 
 figures = Blueprint("figures", __name__, url_prefix="/api/v1/figures", description="Programme figures")
@@ -40,22 +37,13 @@ def _service() -> Reporting:
     return service
 
 
-def _scope(principal: Principal, requested: list[str] | None = None) -> list[str] | None:
-    """Coordinators see only their regions' figures; the others every region (or those they ask for)."""
-    require_visible_regions(principal, requested, unrestricted=("fund_admin", "reporting_consumer"))
-    if principal.has("fund_admin", "reporting_consumer"):
-        return sorted(set(requested)) if requested else None
-    own = set(principal.regions)
-    return sorted(own & set(requested)) if requested else sorted(own)
-
-
 # -- figures ---------------------------------------------------------------------------------
 @figures.get("/companies")
 @require_roles(*READERS)
 @figures.response(200, s.CompanyCounts)
 def company_counts() -> dict[str, Any]:
     """Registered companies, in total and per region (coordinators: their regions)."""
-    return _service().company_counts(_scope(current_principal()))
+    return _service().company_counts(scope(current_principal()))
 
 
 @programmes.get("")
@@ -80,21 +68,6 @@ MIMETYPES = {"json": "application/json", "html": "text/html",
              "csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _pseudonymous_facilitators(report: dict[str, Any]) -> dict[str, Any]:
-    """Reporting consumers get facilitators as the stream's pseudonyms: raw ids next to the stream's
-    facilitator_ids would map every pseudonym back to its person."""
-    secret = current_app.config["SETTINGS"].reporting_pseudonym_secret
-
-    def masked(staff_id: str) -> str:
-        return pseudonym(secret, "person", staff_id)
-
-    evaluations = {**report["evaluations"],
-                   "by_facilitator": {masked(k): v for k, v in report["evaluations"]["by_facilitator"].items()}}
-    sessions = [{**row, "facilitator_ids": [masked(f) for f in row["facilitator_ids"]]}
-                for row in report["session_list"]]
-    return {**report, "evaluations": evaluations, "session_list": sessions}
-
-
 @programmes.get("/<uuid:programme_id>/final-report")
 @require_roles(*READERS)
 @programmes.arguments(s.ReportQuery, location="query")
@@ -104,11 +77,10 @@ def final_report(query: dict[str, Any], programme_id: uuid.UUID) -> Response:
     """The final report: sessions per type and region, companies started/withdrawn/completed, participants per
     session, attendance and its trend, follow-up adoption, evaluation averages (coordinators: their regions)."""
     principal = current_principal()
-    report = _service().final_report(programme_id, _scope(principal, query.get("region")))
+    report = _service().final_report(programme_id, scope(principal, query.get("region")))
     if report is None:
         raise NotFound("no such programme")
-    if not principal.has("fund_admin", "coordinator"):
-        report = _pseudonymous_facilitators(report)
+    report = report_for(principal, report, current_app.config["SETTINGS"].reporting_pseudonym_secret)
     wanted = _wanted_format(query.get("format"))
     name = f"slotrapportage-{programme_id}"
     if wanted == "html":
@@ -129,14 +101,14 @@ def final_report(query: dict[str, Any], programme_id: uuid.UUID) -> Response:
 def company_figures(query: dict[str, Any], programme_id: uuid.UUID) -> dict[str, Any]:
     """Per company: delegates, sessions attended, drop-out, follow-up adoption (names: fund staff only)."""
     limit, offset = offset_of(query)
-    regions = _scope(current_principal(), [query["region"]] if query.get("region") else None)
+    regions = scope(current_principal(), [query["region"]] if query.get("region") else None)
     rows, total = _service().company_figures(programme_id, regions, limit, offset)
     return page(rows, total, query)
 
 
 def _company_report(programme_id: uuid.UUID, company_id: uuid.UUID, principal: Principal | None) -> dict[str, Any]:
     report = _service().company_report(programme_id, company_id)
-    if report is None or (principal is not None and not principal.may_see_region(report["company"]["region"] or "")):
+    if report is None or not may_see_company_report(principal, report):
         raise NotFound("no such company in this programme")
     return report
 

@@ -7,6 +7,7 @@ from flask import Flask
 from services.common.config import Settings
 from services.common.web import create_service_app
 from services.reporting.api import company_reports, feed, figures, programmes, subscriptions
+from services.reporting.pages import register_pages
 from services.reporting.service import Reporting
 
 
@@ -17,4 +18,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["reporting"] = Reporting(settings, app.config["POOL"])
     for blueprint in (figures, programmes, company_reports, feed, subscriptions):
         api.register_blueprint(blueprint)
+    register_pages(app)
     return app

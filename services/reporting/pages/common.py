@@ -1,0 +1,50 @@
+"""What the reporting pages share: the service, the signed-in person and Dutch-first labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import abort, current_app
+
+from services.common.auth import Principal
+from services.common.i18n import t
+from services.common.signin import page_principal
+from services.reporting.service import Reporting
+
+TYPE_LABELS = {
+    "kick_off": ("Aftrap", "Kick-off"), "dialogue": ("Dialoogsessie", "Dialogue session"),
+    "intervision": ("Intervisiesessie", "Intervision session"), "workshop": ("Workshop", "Workshop"),
+    "closing": ("Slotbijeenkomst", "Closing meeting"), "onbekend": ("Onbekend", "Unknown"),
+}
+FUNNEL_LABELS = {
+    "interested": ("Aangemeld", "Registered"), "intake_held": ("Intakegesprek gehouden", "Intake held"),
+    "admitted": ("Toegelaten", "Admitted"), "declined": ("Afgewezen", "Declined"),
+    "started": ("Gestart", "Started"), "withdrawn": ("Gestopt", "Withdrawn"), "completed": ("Afgerond", "Completed"),
+}
+SESSION_STATUS = {"held": ("gehouden", "held"), "cancelled": ("geannuleerd", "cancelled"),
+                  "planned": ("gepland", "planned"), "confirmed": ("bevestigd", "confirmed")}
+REASONS = {"understaffing": ("Onderbezetting", "Understaffing"),
+           "no_director_support": ("Geen steun van de directie", "No support from the director"),
+           "other": ("Andere reden", "Other reason"), "unknown": ("Onbekend", "Unknown")}
+ADOPTION = {"structural": ("Structureel", "Structural"), "occasional": ("Af en toe", "Occasionally"),
+            "none": ("Niet", "Not"), "unknown": ("Niet vastgelegd", "Not recorded")}
+FORMATS = {"regional_venue": ("Op locatie in de regio", "At a regional venue"), "online": ("Online", "Online"),
+           "on_site": ("Op locatie bij een bedrijf", "On site at a company")}
+
+
+def service() -> Reporting:
+    found: Reporting = current_app.extensions["reporting"]
+    return found
+
+
+def principal() -> Principal:
+    """The signed-in person (the views are behind require_page_roles, so there is one)."""
+    who = page_principal()
+    if who is None:
+        abort(401)
+    return who
+
+
+def label(table: Mapping[str, tuple[str, str]], key: str | None) -> str:
+    entry = table.get(key or "")
+    return t(entry[0], entry[1]) if entry else (key or "")

@@ -1,0 +1,102 @@
+"""The dashboard and the final report page (with print, CSV and XLSX), per programme and within the reader's
+regions; the downloads are the API's exports of the very report the page shows."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from services.common.pages import render_page
+from services.common.signin import require_page_roles
+from services.reporting import exports
+from services.reporting.access import READERS, report_for, scope
+from services.reporting.pages.charts import dashboard_charts
+from services.reporting.pages.common import (
+    ADOPTION,
+    FORMATS,
+    FUNNEL_LABELS,
+    REASONS,
+    SESSION_STATUS,
+    TYPE_LABELS,
+    label,
+    principal,
+    service,
+)
+
+blueprint = Blueprint("report_pages", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_PROGRAMMES = 100  # the choice list; a fund runs a handful of programmes a year
+
+
+def _programmes() -> list[dict[str, Any]]:
+    rows, _total = service().programmes(MAX_PROGRAMMES, 0)
+    return rows
+
+
+def _chosen(programmes: list[dict[str, Any]]) -> uuid.UUID | None:
+    """The programme asked for (?programme=), else the latest one."""
+    raw = request.args.get("programme", "").strip()
+    if raw:
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            abort(404)
+    return uuid.UUID(str(programmes[-1]["programme_id"])) if programmes else None
+
+
+def _report(programme_id: uuid.UUID) -> tuple[dict[str, Any], list[str] | None]:
+    """The final report as this reader may see it (the API's rules); 403 for a region outside a coordinator's."""
+    who = principal()
+    wanted = [r for r in request.args.getlist("region") if r.strip()] or None
+    regions = scope(who, wanted)
+    report = service().final_report(programme_id, regions)
+    if report is None:
+        abort(404)
+    return report_for(who, report, current_app.config["SETTINGS"].reporting_pseudonym_secret), wanted
+
+
+def _page(template: str) -> Response:
+    programmes = _programmes()
+    chosen = _chosen(programmes)
+    if chosen is None:
+        return render_page(template, report=None, programmes=[], **_labels())
+    report, wanted = _report(chosen)
+    regions = report["programme"].get("regions") or sorted(report["companies"]["by_region"])
+    who = principal()
+    if not who.has("fund_admin", "reporting_consumer"):
+        regions = [r for r in regions if r in who.regions]
+    return render_page(template, report=report, programmes=[(str(p["programme_id"]), p["name"] or
+                                                             str(p["programme_id"])) for p in programmes],
+                       chosen=str(chosen), regions=[(r, r) for r in regions], wanted=wanted[0] if wanted else None,
+                       charts=dashboard_charts(report), **_labels())
+
+
+def _labels() -> dict[str, Any]:
+    return {"type_label": lambda k: label(TYPE_LABELS, k), "funnel_label": lambda k: label(FUNNEL_LABELS, k),
+            "status_label": lambda k: label(SESSION_STATUS, k), "reason_label": lambda k: label(REASONS, k),
+            "adoption_label": lambda k: label(ADOPTION, k), "format_label": lambda k: label(FORMATS, k)}
+
+
+@blueprint.get("/dashboard")
+@require_page_roles(*READERS)  # as GET /api/v1/programmes/{id}/final-report
+def dashboard() -> Response:
+    return _page("pages/dashboard.html.j2")
+
+
+@blueprint.get("/final-report")
+@require_page_roles(*READERS)
+def final_report() -> Response:
+    return _page("pages/final_report.html.j2")
+
+
+@blueprint.get("/final-report/<uuid:programme_id>.<any(csv, xlsx):fmt>")
+@require_page_roles(*READERS)  # as GET /api/v1/programmes/{id}/final-report?format=csv|xlsx
+def download(programme_id: uuid.UUID, fmt: str) -> Response:
+    report, _wanted = _report(programme_id)
+    name = f"slotrapportage-{programme_id}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response(exports.to_csv(report), mimetype="text/csv", headers=headers)
+    return Response(exports.to_xlsx(report), mimetype=XLSX, headers=headers)

@@ -1,0 +1,180 @@
+"""Reporting's pages with the Flask test client on the scripted programme: dashboard, final report (the page's
+figures are the CSV's and the XLSX's), subscriptions, and the API's access rules on every page."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import re
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from services.common.config import Settings
+from services.reporting.app import create_app
+from tests.conftest import Platform
+from tests.integration.reporting.scripted import PROGRAMME_ID, build, uid
+from tests.integration.reporting.test_external_stream import feed_all
+from tests.support import bearer
+
+pytestmark = pytest.mark.integration
+SCRIPT = build()
+FIGURE = re.compile(r'data-figure="([^"]+)">(.*?)</span>', re.S)
+
+
+@pytest.fixture(scope="module")
+def settings(pg_server: Any, db_templates: dict[str, str]) -> Settings:
+    from deploy.infra import KafkaBroker
+
+    s = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
+                 db_templates).settings("reporting")
+    feed_all(s, SCRIPT.events)
+    return s
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings)
+    yield app
+    app.config["POOL"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def html(client: FlaskClient, path: str, headers: dict[str, Any], status: int = 200) -> str:
+    response = client.get(path, headers=headers)
+    assert response.status_code == status, (path, response.status_code, response.get_data(as_text=True)[:800])
+    return response.get_data(as_text=True)
+
+
+def dutch_number(text: str) -> float:
+    """'1.234,5' -> 1234.5; '87%' -> 0.87."""
+    text = text.strip()
+    if text.endswith("%"):
+        return float(text[:-1].replace(".", "").replace(",", ".")) / 100
+    return float(text.replace(".", "").replace(",", "."))
+
+
+def page_figures(page: str) -> dict[str, str]:
+    return {unescape(key): re.sub(r"<[^>]+>", "", value).strip() for key, value in FIGURE.findall(page)}
+
+
+def same(shown: str, value: Any) -> bool:
+    if value in (None, ""):
+        return shown in ("–", "verborgen", "hidden") or shown.startswith("verborgen")
+    number = dutch_number(shown)
+    tolerance = 0.005 if shown.endswith("%") else 1e-9
+    return abs(number - float(value)) <= tolerance
+
+
+def test_the_final_report_page_shows_exactly_the_figures_of_its_csv_and_xlsx(
+        client: FlaskClient, settings: Settings) -> None:
+    consumer = bearer(settings, "reporting_consumer", sub="rapportage")
+    page = html(client, f"/final-report?programme={PROGRAMME_ID}", consumer)
+    assert "Eindrapport Vanzelfsprekend Gezond en Veilig" in page and "Afdrukken / Print" in page
+    assert not any(name in page for name in SCRIPT.names)  # no company or person names
+    figures = page_figures(page)
+    assert len(figures) > 40
+    csv_response = client.get(f"/final-report/{PROGRAMME_ID}.csv", headers=consumer)
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert csv_response.headers["Content-Disposition"].endswith('.csv"')
+    rows = list(csv.reader(io.StringIO(csv_response.get_data(as_text=True))))
+    exported = {f"{r[0]}|{r[1]}|{r[2]}": r[3] for r in rows[1:rows.index([])]}
+    xlsx_response = client.get(f"/final-report/{PROGRAMME_ID}.xlsx", headers=consumer)
+    book = load_workbook(io.BytesIO(xlsx_response.get_data()))
+    sheet = {f"{r[0]}|{r[1]}|{r[2]}": r[3] for r in book["Samenvatting"].iter_rows(min_row=3, values_only=True)}
+    for key, shown in figures.items():
+        assert key in exported, key
+        assert same(shown, exported[key]), (key, shown, exported[key])
+        assert same(shown, sheet[key]), (key, shown, sheet[key])
+    assert figures["bedrijven / companies|started|totaal"] == "12"
+    assert figures["borging / follow-up|adopted|of 10"] == "8"
+    assert figures["evaluatie / evaluation|programme average|n=45"] == "7,8"
+
+
+def test_the_dashboard_for_each_reader(client: FlaskClient, settings: Settings) -> None:
+    for roles, regions in ((("fund_admin",), None), (("reporting_consumer",), None), (("coordinator",), ["Noord"])):
+        page = html(client, "/dashboard", bearer(settings, *roles, regions=regions))
+        assert "Trechter" in page and "pa-chart" in page and "Opkomst per maand" in page
+        assert "8 van 10" in page or roles == ("coordinator",)
+    noord = html(client, "/dashboard", bearer(settings, "coordinator", regions=["Noord"]))
+    assert "Cijfers van Noord" in noord and 'value="Zuid"' not in noord
+    client.set_cookie("lang", "en")
+    assert "Funnel" in html(client, f"/dashboard?programme={PROGRAMME_ID}", bearer(settings, "fund_admin"))
+
+
+def test_averages_below_the_minimum_group_are_hidden(settings: Settings) -> None:
+    strict = create_app(dataclasses.replace(settings, evaluation_min_group=1000))
+    try:
+        client = strict.test_client()
+        for path in ("/dashboard", f"/final-report?programme={PROGRAMME_ID}"):
+            page = html(client, path, bearer(settings, "fund_admin"))
+            assert "verborgen" in page and "7,8" not in page
+    finally:
+        strict.config["POOL"].close()
+
+
+def test_the_report_pages_keep_the_apis_access_rules(client: FlaskClient, settings: Settings) -> None:
+    noord = bearer(settings, "coordinator", regions=["Noord"])
+    for path in ("/dashboard?region=Zuid", f"/final-report?programme={PROGRAMME_ID}&region=Zuid",
+                 f"/final-report/{PROGRAMME_ID}.csv?region=Zuid"):
+        assert client.get(path, headers=noord).status_code == 403, path
+    rows = list(csv.reader(io.StringIO(client.get(f"/final-report/{PROGRAMME_ID}.csv", headers=noord)
+                                       .get_data(as_text=True))))
+    assert ["sessies / sessions", "held dialogue", "Noord", "3"] in rows
+    assert not any(r[2] == "Zuid" for r in rows if len(r) > 2)
+    facilitator = bearer(settings, "facilitator")
+    for path in ("/dashboard", "/final-report", "/subscriptions"):
+        assert client.get(path, headers=facilitator).status_code == 403, path
+    assert client.get("/subscriptions", headers=noord).status_code == 403
+    anonymous = client.get("/final-report")
+    assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
+    admin = bearer(settings, "fund_admin")
+    html(client, f"/final-report?programme={uid('nope')}", admin, 404)
+    html(client, "/final-report?programme=not-a-uuid", admin, 404)
+
+
+def test_a_reporting_consumer_manages_their_own_subscriptions(client: FlaskClient, settings: Settings) -> None:
+    mine = bearer(settings, "reporting_consumer", sub="consumer-a")
+    theirs = bearer(settings, "reporting_consumer", sub="consumer-b")
+    assert "Nog geen abonnementen" in html(client, "/subscriptions", mine)
+    form = html(client, "/subscriptions/new", mine)
+    assert "CompanyAdmitted" in form
+    bad = client.post("/subscriptions/new", headers=mine, data={"url": "ftp://bi.example", "description": "x"})
+    assert bad.status_code == 422 and 'id="field-url-error"' in bad.get_data(as_text=True)
+    empty = client.post("/subscriptions/new", headers=mine, data={"url": ""})
+    assert empty.status_code == 422 and "Vul het adres van uw endpoint in" in empty.get_data(as_text=True)
+    assert "Nog geen abonnementen" in html(client, "/subscriptions", mine)
+    made = client.post("/subscriptions/new", headers=mine, data={
+        "url": "http://127.0.0.1:9/hook", "description": "BI van het fonds",
+        "event_types": ["progadmin.reporting.PublicCompanyAdmitted.v1"]})
+    text = made.get_data(as_text=True)
+    assert made.status_code == 201 and "whsec_" in text
+    link = re.search(r'href="(/subscriptions/[0-9a-f-]{36})"', text)
+    assert link is not None
+    detail = html(client, link.group(1), mine)
+    assert "BI van het fonds" in detail and "CompanyAdmitted" in detail and "Actief" in detail
+    assert "whsec_" not in detail  # the secret is shown once
+    assert "http://127.0.0.1:9/hook" not in html(client, "/subscriptions", theirs)
+    html(client, link.group(1), theirs, 404)
+    assert client.post(f"{link.group(1)}/deactivation", headers=theirs).status_code == 404
+    assert client.post(f"{link.group(1)}/deactivation", headers=mine).status_code == 303
+    assert "Gepauzeerd" in html(client, link.group(1), mine)
+    twice = client.post(f"{link.group(1)}/deactivation", headers=mine, follow_redirects=True)
+    assert "had die status al" in twice.get_data(as_text=True)
+    client.post(f"{link.group(1)}/activation", headers=mine)
+    assert "Actief" in html(client, link.group(1), mine)
+    assert "Weet u het zeker?" in html(client, f"{link.group(1)}/delete", mine)
+    assert client.post(f"{link.group(1)}/delete", headers=theirs).status_code == 404
+    assert client.post(f"{link.group(1)}/delete", headers=mine).status_code == 303
+    html(client, link.group(1), mine, 404)
