@@ -9,6 +9,7 @@ from services.common.web import create_service_app
 from services.sessions.api import read_model, registrations, sessions
 from services.sessions.calendar import CalendarFeeds, calendars
 from services.sessions.links import links
+from services.sessions.pages import register_pages
 from services.sessions.service import Sessions
 
 
@@ -21,4 +22,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["sessions.calendars"] = CalendarFeeds(app.config["POOL"], settings.public_urls.get("sessions", ""))
     for blueprint in (sessions, registrations, read_model, calendars, links):
         api.register_blueprint(blueprint)
+    register_pages(app)
     return app

@@ -425,3 +425,56 @@ def feed_sessions(conn: Conn, kind: str, subject: str) -> list[Row]:
 def _count(conn: Conn, sql: str, params: Row) -> int:
     row = conn.execute(sql, params).fetchone()
     return int(row["n"]) if row else 0
+
+
+# -- overviews for the pages (scoped by the caller: `regions` None means every region) -----------------
+
+
+def evaluation_overview(conn: Conn, regions: list[str] | None, region: str | None, limit: int,
+                        offset: int) -> tuple[list[Row], int]:
+    """Sessions with evaluations, newest first, with their scores (the caller hides small groups)."""
+    params = {"regions": regions, "region": region, "limit": limit, "offset": offset}
+    base = (" FROM sessions s JOIN evaluations e ON e.session_id = s.id"
+            " WHERE (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
+            " AND (%(region)s::text IS NULL OR s.region = %(region)s)")
+    rows = conn.execute("SELECT s.id, s.type, s.region, s.starts_at, s.sequence_number, s.status,"
+                        " array_agg(e.score ORDER BY e.submitted_at) AS scores" + base
+                        + " GROUP BY s.id ORDER BY s.starts_at DESC, s.id LIMIT %(limit)s OFFSET %(offset)s",
+                        params).fetchall()
+    return rows, _count(conn, "SELECT count(DISTINCT s.id) AS n" + base, params)
+
+
+def evaluation_scores_by_region(conn: Conn, regions: list[str] | None, region: str | None) -> list[Row]:
+    return conn.execute(
+        "SELECT s.region, array_agg(e.score) AS scores FROM sessions s JOIN evaluations e ON e.session_id = s.id"
+        " WHERE (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
+        " AND (%(region)s::text IS NULL OR s.region = %(region)s) GROUP BY s.region ORDER BY s.region",
+        {"regions": regions, "region": region}).fetchall()
+
+
+def sessions_below_minimum(conn: Conn, regions: list[str] | None, region: str | None, now: datetime,
+                           default_days: int, limit: int) -> list[Row]:
+    """Open sessions within their alert horizon that have fewer registered than their minimum."""
+    return conn.execute(
+        "SELECT * FROM (SELECT s.*, p.name AS programme_name, (SELECT count(*) FROM registrations r"
+        " WHERE r.session_id = s.id AND r.status = 'registered') AS registered,"
+        " COALESCE(p.below_minimum_days, %(days)s) AS horizon_days"
+        " FROM sessions s JOIN programmes p ON p.programme_id = s.programme_id"
+        " WHERE s.status IN ('planned', 'confirmed') AND s.starts_at > %(now)s"
+        " AND s.starts_at <= %(now)s + make_interval(days => COALESCE(p.below_minimum_days, %(days)s))"
+        " AND (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
+        " AND (%(region)s::text IS NULL OR s.region = %(region)s)) x"
+        " WHERE x.registered < x.capacity_min ORDER BY x.starts_at LIMIT %(limit)s",
+        {"now": now, "days": default_days, "regions": regions, "region": region, "limit": limit}).fetchall()
+
+
+def repeated_no_shows(conn: Conn, regions: list[str] | None, region: str | None, limit: int) -> list[Row]:
+    """Raised repeated no-show alerts, newest first, with the session of the second no-show."""
+    return conn.execute(
+        "SELECT a.person_id, a.session_id, a.raised_at, s.region, s.type, s.starts_at, r.company_id"
+        " FROM no_show_alerts a JOIN sessions s ON s.id = a.session_id"
+        " LEFT JOIN LATERAL (SELECT company_id FROM registrations x WHERE x.session_id = a.session_id"
+        " AND x.person_id = a.person_id ORDER BY x.arrival DESC LIMIT 1) r ON true"
+        " WHERE (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
+        " AND (%(region)s::text IS NULL OR s.region = %(region)s) ORDER BY a.raised_at DESC LIMIT %(limit)s",
+        {"regions": regions, "region": region, "limit": limit}).fetchall()
