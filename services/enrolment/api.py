@@ -12,11 +12,10 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask_smorest import Blueprint
-from werkzeug.exceptions import NotFound
 
 from services.common.auth import current_principal, require_roles
-from services.common.regions import require_visible_regions
 from services.common.schemas import offset_of, page
+from services.enrolment import access
 from services.enrolment import schemas as s
 from services.enrolment.service import Enrolment
 
@@ -43,16 +42,12 @@ def _service() -> Enrolment:
 
 
 def _coordinator_regions() -> list[str] | None:
-    """None for fund administrators (everything); a coordinator's regions otherwise."""
-    principal = current_principal()
-    return None if principal.has("fund_admin") else sorted(principal.regions)
+    """None for fund administrators (everything); a coordinator's regions otherwise (access.py)."""
+    return access.region_scope(current_principal())
 
 
 def _visible_enrolment(enrolment_id: uuid.UUID) -> Body:
-    row = _service().enrolment(enrolment_id)
-    if row is None or not current_principal().may_see_region(row["region"]):
-        raise NotFound("no such enrolment")
-    return row
+    return access.visible_enrolment(_service(), current_principal(), enrolment_id)
 
 
 # -- programmes ---------------------------------------------------------------
@@ -128,7 +123,7 @@ def register_company(body: Body) -> Created:
 def list_companies(query: Body) -> Body:
     """Search companies by name or KvK number (q), region, enrolment status and programme; coordinators
     see their own regions only."""
-    require_visible_regions(current_principal(), query.get("region"))
+    access.check_region_filter(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
     rows, total = _service().companies(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)
@@ -139,10 +134,7 @@ def list_companies(query: Body) -> Body:
 @companies.response(200, s.CompanyOut)
 def get_company(company_id: uuid.UUID) -> Body:
     """One company; 404 for a coordinator outside its region (it may not know it exists)."""
-    row = _service().company(company_id)
-    if row is None or not current_principal().may_see_region(row["region"]):
-        raise NotFound("no such company")
-    return row
+    return access.visible_company(_service(), current_principal(), company_id)
 
 
 @companies.patch("/<uuid:company_id>")
@@ -171,7 +163,7 @@ def create_enrolment(body: Body) -> Created:
 @enrolments.response(200, s.EnrolmentPage)
 def list_enrolments(query: Body) -> Body:
     """Enrolments by programme, company, state, region; coordinators see their own regions only."""
-    require_visible_regions(current_principal(), query.get("region"))
+    access.check_region_filter(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
     rows, total = _service().enrolments(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)

@@ -6,6 +6,7 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.enrolment import pages
 from services.enrolment.api import BLUEPRINTS
 from services.enrolment.service import Enrolment
 
@@ -19,4 +20,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["enrolment"] = Enrolment(settings, app.config["POOL"])
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    app.register_blueprint(pages.blueprint)
     return app

@@ -347,13 +347,64 @@ def forget_idempotent_responses(conn: Conn, person_id: str) -> None:
 
 
 # -- audit --------------------------------------------------------------------
-def list_audit(conn: Conn, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Row], int]:
+def list_audit(conn: Conn, filters: dict[str, Any], limit: int, offset: int,
+               newest_first: bool = False) -> tuple[list[Row], int]:
     where = ("WHERE (%(subject_type)s::text IS NULL OR subject_type = %(subject_type)s)"
              " AND (%(subject_id)s::text IS NULL OR subject_id = %(subject_id)s)"
              " AND (%(action)s::text IS NULL OR action = %(action)s)")
     params = {k: filters.get(k) for k in ("subject_type", "subject_id", "action")}
     params.update(limit=limit, offset=offset)
-    rows = conn.execute(f"SELECT * FROM audit_log {where} ORDER BY id LIMIT %(limit)s OFFSET %(offset)s",
+    order = "id DESC" if newest_first else "id"  # the pages show the newest first
+    rows = conn.execute(f"SELECT * FROM audit_log {where} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s",
                         params).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM audit_log {where}", params).fetchone()
     return rows, int(total["n"]) if total else 0
+
+
+# -- overviews for the pages --------------------------------------------------
+def funnel(conn: Conn, programme_id: UUID, regions: list[str] | None) -> Row:
+    """A programme's funnel: how many companies reached each stage, and how many are in each state now.
+
+    `intake_held` and `admitted` count every company that got that far (also when it later withdrew);
+    declined, withdrawn and completed are where companies ended up.
+    """
+    row = conn.execute(
+        "SELECT count(*) AS registered,"
+        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM intakes i WHERE i.enrolment_id = e.id"
+        "   AND i.status = 'held')) AS intake_held,"
+        " count(*) FILTER (WHERE e.admitted_on IS NOT NULL) AS admitted,"
+        " count(*) FILTER (WHERE e.state = 'declined') AS declined,"
+        " count(*) FILTER (WHERE e.state = 'withdrawn') AS withdrawn,"
+        " count(*) FILTER (WHERE e.state = 'completed') AS completed"
+        " FROM enrolments e JOIN companies c ON c.id = e.company_id"
+        " WHERE e.programme_id = %(p)s AND (%(regions)s::text[] IS NULL OR c.region = ANY(%(regions)s))",
+        {"p": programme_id, "regions": regions}).fetchone()
+    states = conn.execute(
+        "SELECT e.state, count(*) AS n FROM enrolments e JOIN companies c ON c.id = e.company_id"
+        " WHERE e.programme_id = %(p)s AND (%(regions)s::text[] IS NULL OR c.region = ANY(%(regions)s))"
+        " GROUP BY e.state", {"p": programme_id, "regions": regions}).fetchall()
+    return {**(row or {}), "by_state": {r["state"]: int(r["n"]) for r in states}}
+
+
+def known_regions(conn: Conn) -> list[str]:
+    """Every region a programme defines or a company is registered in (regions are data)."""
+    rows = conn.execute("SELECT DISTINCT region FROM (SELECT unnest(regions) AS region FROM programmes"
+                        " UNION SELECT region FROM companies) r ORDER BY region").fetchall()
+    return [r["region"] for r in rows]
+
+
+def audit_of_subjects(conn: Conn, subjects: list[tuple[str, str]], limit: int, offset: int) -> tuple[list[Row], int]:
+    """Audit rows about any of `subjects` ((type, id) pairs), newest first: one company's history."""
+    types = [t for t, _ in subjects]
+    ids = [i for _, i in subjects]
+    where = ("WHERE (subject_type, subject_id) IN (SELECT * FROM unnest(%(types)s::text[], %(ids)s::text[]))")
+    params = {"types": types, "ids": ids, "limit": limit, "offset": offset}
+    rows = conn.execute(f"SELECT * FROM audit_log {where} ORDER BY id DESC LIMIT %(limit)s OFFSET %(offset)s",
+                        params).fetchall()
+    total = conn.execute(f"SELECT count(*) AS n FROM audit_log {where}", params).fetchone()
+    return rows, int(total["n"]) if total else 0
+
+
+def programme_names(conn: Conn, ids: Iterable[UUID]) -> dict[UUID, str]:
+    rows = conn.execute("SELECT id, name FROM programmes WHERE id = ANY(%s)", (list(ids),)).fetchall()
+    return {r["id"]: r["name"] for r in rows}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from services.enrolment.companies import Companies
 from services.enrolment.lifecycle import Lifecycle
+from services.enrolment.overview import Overview
 from services.enrolment.participation import Participation
 from services.enrolment.privacy import Privacy
 from services.enrolment.programmes import Programmes
@@ -16,5 +17,5 @@ from services.enrolment.use_cases import today
 __all__ = ["Enrolment", "today"]
 
 
-class Enrolment(Programmes, Companies, Lifecycle, Participation, Privacy):
+class Enrolment(Programmes, Companies, Lifecycle, Participation, Privacy, Overview):
     """The enrolment service's use cases."""
