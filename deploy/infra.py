@@ -93,6 +93,7 @@ class PostgresServer:
     def _run_as(self) -> list[str]:
         # initdb refuses to run as root; on CI and dev machines we are root,
         # so run the server as the unprivileged `postgres` user Debian creates.
+        # Its commands run from "/" (cwd), since that user may not enter the clone (a 0700 home).
         if os.geteuid() != 0:
             return []
         self._os_user = "postgres"
@@ -119,7 +120,7 @@ class PostgresServer:
             subprocess.run(
                 [*self._run_as(), str(bindir / "initdb"), "-D", str(self.datadir), "-U", self.superuser,
                  "--pwfile", str(pwfile), "-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/",
             )
         except subprocess.CalledProcessError as exc:
             raise InfraError(f"initdb failed: {exc.stderr.decode(errors='replace')}") from exc
@@ -140,7 +141,7 @@ class PostgresServer:
         result = subprocess.run(
             [*self._run_as(), str(bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(log),
              "-o", opts, "-w", "-t", str(int(timeout)), "start"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd="/",
         )
         if result.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -151,7 +152,7 @@ class PostgresServer:
             return
         subprocess.run(
             [*self._run_as(), str(_pg_bindir() / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "-w", "stop"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
         )
 
     def ensure_service_database(self, service: str, password: str, dbname: str | None = None) -> str:

@@ -36,6 +36,14 @@ def nginx_bin() -> str:
     raise InfraError("nginx not found: run deploy/bootstrap.sh (it installs Debian's nginx-light)")
 
 
+def _headers(prefix: str) -> str:
+    """What every proxied request carries; a client's own X-Forwarded-Prefix is replaced, never passed on."""
+    return "\n".join(f"      proxy_set_header {name} {value};" for name, value in (
+        ("Connection", '""'), ("Host", "$http_host"), ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
+        ("X-Forwarded-Proto", "$scheme"), ("X-Forwarded-Host", "$http_host"), ("X-Forwarded-Port", "$server_port"),
+        ("X-Forwarded-Prefix", f'"{prefix}"')))
+
+
 def render(listen_port: int, upstreams: dict[str, int], runtime: Path, user: str | None) -> str:
     """The nginx configuration for the local stack and the test harness."""
     temp = "\n".join(f"  {kind}_temp_path {runtime / kind};" for kind in ("client_body", "proxy", "fastcgi",
@@ -44,8 +52,9 @@ def render(listen_port: int, upstreams: dict[str, int], runtime: Path, user: str
                        for svc, port in upstreams.items())
     routes = []
     for svc in upstreams:
+        # nginx inherits proxy_set_header only into locations that set none of their own: repeat them all.
         routes.append(f"""    location /{svc}/ {{
-      proxy_set_header X-Forwarded-Prefix /{svc};
+{_headers(f"/{svc}")}
       proxy_pass http://{svc}/;
     }}
     location = /{svc} {{ return 308 /{svc}/; }}
@@ -68,13 +77,7 @@ http {{
   server {{
     listen 127.0.0.1:{listen_port};
     proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_set_header Host $http_host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_set_header X-Forwarded-Host $http_host;
-    proxy_set_header X-Forwarded-Port $server_port;
-    proxy_set_header X-Forwarded-Prefix "";
+{_headers("")}
     proxy_read_timeout 120s;
     error_page 413 @too_large;
     location @too_large {{

@@ -12,10 +12,12 @@ same `PROGADMIN_*` variables a real deployment sets (see deploy/README.md).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,9 +26,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from deploy import identity, infra, proxy
+from deploy.supervisor import Child, alive, launch, loud, say, stop_pids, supervise, tail
 
 ROOT = infra.ROOT
 LOCAL = ROOT / ".local"
@@ -36,25 +39,11 @@ SERVICES = infra.SERVICES
 HTTP_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
 STOP_GRACE = 10.0  # seconds a child gets between SIGTERM and SIGKILL
 READY_TIMEOUT = 90.0  # seconds for every web process to answer /livez
-PREFIX_WIDTH = max(len(f"migrate-{s}") for s in SERVICES)
 COLOURS = ("36", "33", "35", "32", "34")
 
 
 class StackError(RuntimeError):
     """Startup cannot go on; the message says why."""
-
-
-@dataclass
-class Child:
-    """One service process. `marker` must appear in its command line, so a recycled pid is never killed."""
-
-    name: str
-    argv: list[str]
-    marker: str
-    colour: str
-    proc: subprocess.Popen[bytes] | None = None
-    log: Path | None = None
-    reported: bool = False
 
 
 @dataclass
@@ -72,92 +61,10 @@ class Stack:
     children: list[Child] = field(default_factory=list)
     urls: dict[str, Any] = field(default_factory=dict)
     kafka_reported: bool = False
+    # Ports held from the moment they are chosen until their server starts (see choose_ports).
+    held: dict[str, socket.socket] = field(default_factory=dict)
+    ready: bool = False
     started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-
-
-_print_lock = threading.Lock()
-
-
-def say(msg: str, prefix: str = "stack", colour: str = "1") -> None:
-    """Print one line with a fixed-width prefix; a lock keeps lines from several threads whole."""
-    tag = prefix.ljust(PREFIX_WIDTH)
-    if sys.stdout.isatty():
-        tag = f"\033[{colour}m{tag}\033[0m"
-    with _print_lock:
-        try:
-            sys.stdout.write("".join(f"{tag} | {line}\n" for line in msg.split("\n")))
-            sys.stdout.flush()
-        except (OSError, ValueError):
-            pass  # a closed terminal or pipe must not abort startup or, worse, the cleanup
-
-
-def loud(msg: str) -> None:
-    bar = "!" * 72
-    for line in (bar, msg, bar):
-        say(line, colour="1;31")
-
-
-# -- processes -----------------------------------------------------------------------------------------
-
-
-def alive(pid: int | None, marker: str) -> bool:
-    """True when `pid` runs and is the process we started (its command line carries `marker`)."""
-    if not pid:
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    # A zombie (state Z) has exited; it only waits for its parent to reap it.
-    return marker in cmdline and stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def stop_pids(entries: list[tuple[str, int, str]], grace: float) -> None:
-    """SIGTERM each process group, wait up to `grace` seconds in all, then SIGKILL what is left.
-
-    Children run in their own session (pgid == pid), so signalling the group
-    reaches gunicorn's workers too, and a terminal's Ctrl-C never reaches them
-    directly: the stack decides the order of shutdown.
-    """
-    running = [(name, pid, marker) for name, pid, marker in entries if alive(pid, marker)]
-    for _, pid, _ in running:
-        _signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while running and time.monotonic() < deadline:
-        time.sleep(0.1)
-        running = [e for e in running if alive(e[1], e[2])]
-    for name, pid, _ in running:
-        say(f"{name} (pid {pid}) ignored SIGTERM for {grace:.0f}s: SIGKILL")
-        _signal_group(pid, signal.SIGKILL)
-
-
-def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
-    except PermissionError:  # not a group leader we own; fall back to the process itself
-        os.kill(pid, sig)
-
-
-def pump(stream: IO[bytes], child: Child) -> None:
-    """Copy a child's output to our terminal, line by line, with its prefix."""
-    for raw in iter(stream.readline, b""):
-        say(raw.decode(errors="replace").rstrip("\n"), child.name, child.colour)
-    stream.close()
-
-
-def tail(path: Path, name: str, stop: threading.Event) -> None:
-    """Follow Kafka's log file (the broker writes to a file so it survives a detached run)."""
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        while not stop.is_set():
-            line = fh.readline()
-            if line:
-                say(line.decode(errors="replace").rstrip("\n"), name, "37")
-            else:
-                time.sleep(0.3)
 
 
 # -- state file ----------------------------------------------------------------------------------------
@@ -191,6 +98,7 @@ def write_state(stack: Stack) -> None:
             for c in stack.children
         ],
         "urls": stack.urls,
+        "ready": stack.ready,
     }
     STATE.write_text(json.dumps(state, indent=2) + "\n")
 
@@ -251,6 +159,68 @@ def pick_port(var: str, preferred: int, taken: set[int]) -> int:
     return port
 
 
+def hold_ports(stack: Stack) -> None:
+    """Bind every chosen port at once and keep it until its server starts, so nothing takes it meanwhile.
+
+    Web ports stay bound for good: gunicorn inherits the socket itself. The others are released a moment
+    before their server binds them; PostgreSQL and Kafka also retry on another port if one was taken anyway.
+    """
+    for name, port in stack.ports.items():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:  # taken since it was chosen: choose again
+            sock.close()
+            port = infra.free_port()
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))
+            say(f"port {stack.ports[name]} ({name}) was taken meanwhile; using {port}")
+            stack.ports[name] = port
+        stack.held[name] = sock
+
+
+def release(stack: Stack, name: str) -> None:
+    sock = stack.held.pop(name, None)
+    if sock is not None:
+        sock.close()
+
+
+def start_retrying(stack: Stack, names: tuple[str, ...], start: Any) -> None:
+    """Run `start()` after releasing `names`; when it fails because a port got taken, move and try again."""
+    for attempt in range(3):
+        for name in names:
+            release(stack, name)
+        try:
+            start()
+            return
+        except infra.InfraError:
+            taken = [n for n in names if infra.port_in_use(stack.ports[n])]
+            if not taken or attempt == 2:
+                raise
+            for name in taken:
+                new = infra.free_port()
+                say(f"port {stack.ports[name]} ({name}) was taken by something else; trying {new}")
+                stack.ports[name] = new
+
+
+def pg_datadir() -> Path:
+    """Where the local cluster keeps its data.
+
+    Run as root, PostgreSQL runs as the `postgres` user, who may not be able to reach the clone (a home
+    folder of mode 0700): then the data lives under /var/lib/progadmin, one folder per clone.
+    """
+    if os.geteuid() != 0:
+        return LOCAL / "pg"
+    digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]
+    base = Path("/var/lib/progadmin") / digest
+    base.mkdir(parents=True, exist_ok=True)
+    for folder in (base.parent, base):
+        folder.chmod(0o711)
+    return base / "pg"
+
+
 def choose_ports() -> dict[str, int]:
     taken: set[int] = set()
     ports = {
@@ -284,12 +254,12 @@ def clear_leftovers() -> None:
     for pid in stray_kafkas(config):
         say(f"stopping a Kafka (pid {pid}) left running on {LOCAL / 'kafka'}")
         stop_pids([("kafka", pid, config)], 30)
-    pidfile = LOCAL / "pg" / "postmaster.pid"
+    pidfile = pg_datadir() / "postmaster.pid"
     if pidfile.exists():
         # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
         lines = pidfile.read_text().splitlines()
         port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else 0
-        infra.PostgresServer(LOCAL / "pg", port).stop()
+        infra.PostgresServer(pg_datadir(), port).stop()
 
 
 def stray_kafkas(config: str) -> list[int]:
@@ -305,6 +275,9 @@ def start_keycloak(stack: Stack, timings: dict[str, float]) -> threading.Thread:
     origin = f"http://127.0.0.1:{stack.ports['origin']}"
     stack.keycloak = identity.KeycloakServer(LOCAL / "keycloak", stack.ports["keycloak"],
                                              stack.ports["keycloak_mgmt"], origin)
+
+    release(stack, "keycloak")
+    release(stack, "keycloak_mgmt")
 
     def run() -> None:
         t0 = time.monotonic()
@@ -324,8 +297,12 @@ def start_keycloak(stack: Stack, timings: dict[str, float]) -> threading.Thread:
 def start_infra(stack: Stack, timings: dict[str, float]) -> None:
     t0 = time.monotonic()
     # Durable settings (not fast mode): this cluster holds the developer's data between runs.
-    stack.pg = infra.PostgresServer(LOCAL / "pg", stack.ports["postgres"])
-    stack.pg.start()
+    def start_pg() -> None:
+        stack.pg = infra.PostgresServer(pg_datadir(), stack.ports["postgres"])
+        stack.pg.start()
+
+    start_retrying(stack, ("postgres",), start_pg)
+    assert stack.pg is not None
     write_state(stack)
     urls: dict[str, str] = {}
     for svc in SERVICES:
@@ -336,9 +313,13 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
 
     t0 = time.monotonic()
     partitions = int(os.environ.get("PROGADMIN_TOPIC_PARTITIONS") or 6)
-    stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
-                                    default_partitions=partitions)
-    stack.kafka.start(log_path=LOGS / "kafka.log")
+    def start_kafka() -> None:
+        stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
+                                        default_partitions=partitions)
+        stack.kafka.start(log_path=LOGS / "kafka.log")
+
+    start_retrying(stack, ("kafka", "kafka_controller"), start_kafka)
+    assert stack.kafka is not None
     write_state(stack)
     timings["kafka"] = time.monotonic() - t0
     say(f"Kafka on {stack.kafka.bootstrap} ({timings['kafka']:.1f}s)")
@@ -398,29 +379,26 @@ def start_children(stack: Stack) -> None:
         metrics_dir = LOCAL / "metrics" / svc
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
+        listener = stack.held[svc]
+        listener.listen(128)
         stack.children.append(Child(
             f"{svc}-web",
             ["env", f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}",
              gunicorn, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{stack.ports[svc]}", "--workers", "2", "--access-logfile", "-",
+             # gunicorn takes the socket the stack bound when it chose the port: no one can take it meanwhile.
+             "--bind", f"fd://{listener.fileno()}", "--workers", "2", "--access-logfile", "-",
              *(["--control-socket", str(LOCAL / "run" / f"{svc}-web.ctl")] if ctl else []),
              f"services.{svc}.app:create_app()"],
-            f"services.{svc}.app", colour))
+            f"services.{svc}.app", colour, pass_fds=(listener.fileno(),)))
         stack.children.append(Child(
             f"{svc}-worker", [sys.executable, "-m", f"services.{svc}.worker"], f"services.{svc}.worker", colour))
     stack.proxy = proxy.Proxy(stack.ports["origin"], {svc: stack.ports[svc] for svc in SERVICES}, LOCAL / "nginx")
+    for name in ("origin", "smtp", "smtp_web"):
+        release(stack, name)
     stack.children.append(Child("nginx", stack.proxy.argv(), str(stack.proxy.config), "1"))
     for child in stack.children:
-        if stack.detach:
-            child.log = LOGS / f"{child.name}.log"
-            with open(child.log, "ab") as out:
-                child.proc = subprocess.Popen(child.argv, cwd=ROOT, env=stack.env, stdin=subprocess.DEVNULL,
-                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        else:
-            child.proc = subprocess.Popen(child.argv, cwd=ROOT, env=stack.env, stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-            assert child.proc.stdout is not None
-            threading.Thread(target=pump, args=(child.proc.stdout, child), daemon=True).start()
+        child.log = LOGS / f"{child.name}.log"
+        launch(child, stack.env, ROOT, to_files=stack.detach)
 
 
 def build_urls(stack: Stack) -> None:
@@ -460,7 +438,7 @@ def wait_until_live(stack: Stack) -> bool:
     pending = {svc: stack.urls["services"][svc]["livez"] for svc in SERVICES}
     deadline = time.monotonic() + READY_TIMEOUT
     while pending and time.monotonic() < deadline:
-        report_deaths(stack)
+        supervise(stack.children, stack.env, ROOT, to_files=stack.detach)
         for svc, url in list(pending.items()):
             if http_status(url) == 200:
                 del pending[svc]
@@ -471,13 +449,8 @@ def wait_until_live(stack: Stack) -> bool:
     return not pending
 
 
-def report_deaths(stack: Stack) -> None:
-    """A child that exits on its own is shouted about once; the rest of the stack keeps running."""
-    for child in stack.children:
-        if child.proc is not None and not child.reported and child.proc.poll() is not None:
-            child.reported = True
-            where = f"; its log: {child.log}" if child.log else ""
-            loud(f"{child.name} exited unexpectedly with code {child.proc.returncode}{where}")
+def report_infra_deaths(stack: Stack) -> None:
+    """Kafka or Keycloak dying is shouted about once; the services ride it out (the outbox keeps writes)."""
     kafka = stack.kafka.proc if stack.kafka else None
     if kafka is not None and kafka.poll() is not None and not stack.kafka_reported:
         stack.kafka_reported = True
@@ -549,7 +522,14 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def up(detach: bool) -> int:
+def up(detach: bool, background: bool = False) -> int:
+    """Start everything and supervise it until Ctrl-C or SIGTERM (`deploy/down`).
+
+    `detach` starts the same supervisor as a background process (`--background`, output in
+    .local/logs/stack.log), follows its output until the platform is ready, and returns.
+    """
+    if detach:
+        return start_in_background()
     started = time.monotonic()
     timings: dict[str, float] = {}
     signal.signal(signal.SIGTERM, _interrupt)
@@ -558,14 +538,14 @@ def up(detach: bool) -> int:
     LOCAL.mkdir(exist_ok=True)
     LOGS.mkdir(exist_ok=True)
     clear_leftovers()
-    stack = Stack(detach=detach, ports=choose_ports())
+    stack = Stack(detach=background, ports=choose_ports())
+    hold_ports(stack)
     stop_tail = threading.Event()
-    keep = False  # only a detached stack that got through startup outlives this function
     try:
         # Keycloak takes longest (a JVM, its database); it starts beside everything else.
         keycloak_thread = start_keycloak(stack, timings)
         start_infra(stack, timings)
-        if not detach:
+        if not background:
             threading.Thread(target=tail, args=(LOGS / "kafka.log", "kafka", stop_tail), daemon=True).start()
         t0 = time.monotonic()
         for svc in SERVICES:
@@ -581,16 +561,15 @@ def up(detach: bool) -> int:
         keycloak_thread.join()
         if stack.keycloak_error:
             raise StackError(stack.keycloak_error)
-        write_state(stack)
         timings["total"] = time.monotonic() - started
         print_summary(stack, timings)
-        if detach:
-            keep = True
-            if not all_live:
-                say("some services did not come up; they are left running for inspection (deploy/down stops all)")
-            return 0 if all_live else 1
-        while True:  # foreground: watch the children until Ctrl-C or SIGTERM
-            report_deaths(stack)
+        if not all_live:
+            say("some services did not come up yet; they are restarted as they die (deploy/down stops all)")
+        stack.ready = True
+        write_state(stack)
+        while True:  # watch the children until Ctrl-C or SIGTERM; restart what dies
+            supervise(stack.children, stack.env, ROOT, to_files=background, on_restart=lambda _: write_state(stack))
+            report_infra_deaths(stack)
             time.sleep(0.5)
     except KeyboardInterrupt:  # asked to stop: not a failure
         return 0
@@ -598,9 +577,40 @@ def up(detach: bool) -> int:
         loud(f"startup failed: {exc}")
         return 1
     finally:
-        if not keep:
-            shutdown(stack)
+        shutdown(stack)
         stop_tail.set()
+
+
+def start_in_background() -> int:
+    """Run the supervisor detached from this terminal; show its output until the platform is ready."""
+    check_modules()
+    LOCAL.mkdir(exist_ok=True)
+    LOGS.mkdir(exist_ok=True)
+    state = read_state()
+    if state is not None and state_running(state):
+        raise StackError(f"a stack is already running ({state['mode']}, see {STATE}); stop it with deploy/down")
+    log = LOGS / "stack.log"
+    offset = log.stat().st_size if log.exists() else 0
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "deploy.stack", "up", "--background"], cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    with open(log, "rb") as fh:
+        fh.seek(offset)
+        while True:
+            line = fh.readline()
+            if line:
+                sys.stdout.write(line.decode(errors="replace"))
+                sys.stdout.flush()
+                continue
+            current = read_state()
+            if current and current.get("ready") and current.get("stack_pid") == proc.pid:
+                sys.stdout.write(fh.read().decode(errors="replace"))
+                say(f"running in the background (supervisor pid {proc.pid}); logs in {LOGS}; stop: deploy/down")
+                return 0
+            if proc.poll() is not None:
+                sys.stdout.write(fh.read().decode(errors="replace"))
+                return 1
+            time.sleep(0.2)
 
 
 # -- down / status -------------------------------------------------------------------------------------
@@ -609,10 +619,10 @@ def up(detach: bool) -> int:
 def down() -> int:
     state = read_state()
     if state is None:
-        pidfile = LOCAL / "pg" / "postmaster.pid"
+        pidfile = pg_datadir() / "postmaster.pid"
         if pidfile.exists():
-            infra.PostgresServer(LOCAL / "pg", 0).stop()
-            say("no stack.json; stopped the PostgreSQL cluster in .local/pg")
+            infra.PostgresServer(pg_datadir(), 0).stop()
+            say(f"no stack.json; stopped the PostgreSQL cluster in {pg_datadir()}")
         else:
             say("nothing is running (no .local/stack.json)")
         return 0
@@ -636,8 +646,8 @@ def down() -> int:
 def status() -> int:
     state = read_state()
     if state is None:
-        running = (LOCAL / "pg" / "postmaster.pid").exists()
-        say("no stack running" + ("; a PostgreSQL cluster in .local/pg is (run deploy/down)" if running else ""))
+        running = (pg_datadir() / "postmaster.pid").exists()
+        say("no stack running" + (f"; a PostgreSQL cluster in {pg_datadir()} is (run deploy/down)" if running else ""))
         return 1
     starting = state["mode"] == "detached" and alive(state.get("stack_pid"), "deploy.stack")
     say(f"stack ({state['mode']}, started {state['started_at']}){' (still starting)' if starting else ''}")
@@ -664,12 +674,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start PostgreSQL, Kafka and the services")
     p_up.add_argument("--detach", action="store_true", help="run in the background; stop with `down`")
+    p_up.add_argument("--background", action="store_true", help=argparse.SUPPRESS)  # what --detach starts
     sub.add_parser("down", help="stop a detached (or left-over) stack")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return up(args.detach)
+            return up(args.detach, background=args.background)
         return down() if args.command == "down" else status()
     except (StackError, infra.InfraError) as exc:
         loud(str(exc))

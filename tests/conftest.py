@@ -155,3 +155,7 @@ def db_only(pg_server: PostgresServer, db_templates: dict[str, str]) -> Platform
     """A platform whose tests need PostgreSQL but not Kafka (API tests)."""
     no_kafka = KafkaBroker(Path("/nonexistent"), port=1, controller_port=1)
     return Platform(pg_server, no_kafka, db_templates)
+
+
+# The whole platform at one origin for browser and end-to-end tests (started once per run, when asked for).
+from tests.browser.live import live  # noqa: E402, F401

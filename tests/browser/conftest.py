@@ -76,7 +76,3 @@ def tablet_page(new_page: Callable[[str], Page]) -> Page:
 @pytest.fixture
 def phone_page(new_page: Callable[[str], Page]) -> Page:
     return new_page("phone")
-
-
-# The whole platform at one origin (started once per run, when a test asks for it).
-from tests.browser.live import live  # noqa: E402, F401

@@ -363,3 +363,15 @@ def test_image_carries_every_asset_the_pages_serve() -> None:
         assert any(served.startswith(f"{pkg}/") for pkg, _ in copied), served
     assert "npm ci" in dockerfile and "realm.json" not in dockerfile.split("FROM python")[1]
     assert "--config /app/deploy/gunicorn.conf.py" in dockerfile
+
+
+def test_every_proxied_location_of_the_local_origin_carries_the_forwarded_headers() -> None:
+    """nginx drops server-level proxy_set_header in a location that sets its own; render() repeats them."""
+    import re
+
+    from deploy.proxy import render
+
+    config = render(8080, {"enrolment": 1, "sessions": 2}, Path("/tmp/x"), None)
+    for block in re.findall(r"location /(?:enrolment|sessions)/ \{(.*?)\}", config, re.S):
+        for header in ("Host", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-For", "X-Forwarded-Prefix"):
+            assert f"proxy_set_header {header} " in block, header
