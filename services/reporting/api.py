@@ -17,6 +17,7 @@ from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
 from services.reporting import schemas as s
 from services.reporting.access import READERS, SUBSCRIBERS, may_see_company_report, report_for, scope
+from services.reporting.pages.reports import company_report_page
 from services.reporting.public_events import public_types
 from services.reporting.service import Reporting
 
@@ -147,7 +148,7 @@ def view_company_report(token: str) -> Response:
         programme_id, company_id = uuid.UUID(claims.subject["programme_id"]), uuid.UUID(claims.subject["company_id"])
     except (signed_links.InvalidLink, KeyError, ValueError):
         raise NotFound("deze link is ongeldig of verlopen / this link is invalid or has expired") from None
-    return Response(exports.company_html(_company_report(programme_id, company_id, None)), mimetype="text/html")
+    return company_report_page(_company_report(programme_id, company_id, None))
 
 
 # -- the pull feed ---------------------------------------------------------------------------

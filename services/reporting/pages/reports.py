@@ -100,3 +100,8 @@ def download(programme_id: uuid.UUID, fmt: str) -> Response:
     if fmt == "csv":
         return Response(exports.to_csv(report), mimetype="text/csv", headers=headers)
     return Response(exports.to_xlsx(report), mimetype=XLSX, headers=headers)
+
+
+def company_report_page(report: dict[str, Any]) -> Response:
+    """The company report a director opens through a signed link, in the shared layout (no sign-in needed)."""
+    return render_page("pages/company_report.html.j2", report=report, **_labels())

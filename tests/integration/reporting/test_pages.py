@@ -178,3 +178,13 @@ def test_a_reporting_consumer_manages_their_own_subscriptions(client: FlaskClien
     assert client.post(f"{link.group(1)}/delete", headers=theirs).status_code == 404
     assert client.post(f"{link.group(1)}/delete", headers=mine).status_code == 303
     html(client, link.group(1), mine, 404)
+
+
+def test_the_company_report_link_opens_in_the_shared_layout(client: FlaskClient, settings: Settings) -> None:
+    created = client.post(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{uid('company', 0)}/report-links",
+                          headers=bearer(settings, "fund_admin"))
+    path = created.get_json()["url"].split("8084", 1)[-1]
+    page = html(client, path, {})
+    assert "Deelname van Betonbouw Veldhuis 0 BV" in page and "Direct naar de inhoud" in page
+    assert "Hoofdmenu" not in page and "Afmelden / Sign out" not in page  # nobody is signed in
+    assert "Structureel" in page  # follow-up level in words
