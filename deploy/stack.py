@@ -1,6 +1,7 @@
 """The local stack: PostgreSQL, Kafka and the four services on one machine.
 
     python -m deploy.stack up [--detach]   start everything (foreground: Ctrl-C stops it all)
+                         [--demo]     ... and then load the demo programme (deploy/demo) through the APIs
     python -m deploy.stack down            stop what `up` started (detached, or left over after a crash)
     python -m deploy.stack status          show what runs and whether it answers
 
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy import identity, infra, proxy
-from deploy.supervisor import Child, alive, launch, loud, say, stop_pids, supervise, tail
+from deploy.supervisor import Child, alive, launch, loud, say, started_from, stop_pids, supervise, tail
 
 ROOT = infra.ROOT
 LOCAL = ROOT / ".local"
@@ -522,14 +523,15 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def up(detach: bool, background: bool = False) -> int:
+def up(detach: bool, background: bool = False, demo: bool = False) -> int:
     """Start everything and supervise it until Ctrl-C or SIGTERM (`deploy/down`).
 
     `detach` starts the same supervisor as a background process (`--background`, output in
     .local/logs/stack.log), follows its output until the platform is ready, and returns.
     """
     if detach:
-        return start_in_background()
+        result = start_in_background()
+        return run_demo() if demo and result == 0 else result
     started = time.monotonic()
     timings: dict[str, float] = {}
     signal.signal(signal.SIGTERM, _interrupt)
@@ -567,6 +569,8 @@ def up(detach: bool, background: bool = False) -> int:
             say("some services did not come up yet; they are restarted as they die (deploy/down stops all)")
         stack.ready = True
         write_state(stack)
+        if demo:  # beside the supervision below, which keeps restarting what dies while it loads
+            threading.Thread(target=run_demo, args=(stack.env,), name="demo", daemon=True).start()
         while True:  # watch the children until Ctrl-C or SIGTERM; restart what dies
             supervise(stack.children, stack.env, ROOT, to_files=background, on_restart=lambda _: write_state(stack))
             report_infra_deaths(stack)
@@ -579,6 +583,19 @@ def up(detach: bool, background: bool = False) -> int:
     finally:
         shutdown(stack)
         stop_tail.set()
+
+
+def run_demo(env: dict[str, str] | None = None) -> int:
+    """`--demo`: load the demo programme through the public APIs (`python -m deploy.demo`), shown as `demo`."""
+    proc = subprocess.Popen([sys.executable, "-m", "deploy.demo"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        say(line.decode(errors="replace").rstrip(), "demo", "35")
+    code = proc.wait()
+    if code != 0:
+        loud(f"the demo programme was not (fully) loaded (exit code {code}); the platform keeps running")
+    return code
 
 
 def start_in_background() -> int:
@@ -617,6 +634,12 @@ def start_in_background() -> int:
 
 
 def down() -> int:
+    result = stop_stack()
+    stop_started_by_hand()
+    return result
+
+
+def stop_stack() -> int:
     state = read_state()
     if state is None:
         pidfile = pg_datadir() / "postmaster.pid"
@@ -641,6 +664,16 @@ def down() -> int:
     stop_recorded(state)
     say("stopped")
     return 0
+
+
+def stop_started_by_hand() -> None:
+    """An operator may have started a service process by hand from this clone; down stops those too."""
+    markers = tuple(f"services.{svc}.{kind}" for svc in SERVICES for kind in ("app", "worker"))
+    found = [entry for entry in started_from(ROOT, (*markers, "services.notifications.smtp_sink"))
+             if entry[1] != os.getpid()]
+    for name, pid, _ in found:
+        say(f"stopping {name} (pid {pid}), started from this clone outside the stack")
+    stop_pids(found, STOP_GRACE)
 
 
 def status() -> int:
@@ -675,12 +708,14 @@ def main(argv: list[str] | None = None) -> int:
     p_up = sub.add_parser("up", help="start PostgreSQL, Kafka and the services")
     p_up.add_argument("--detach", action="store_true", help="run in the background; stop with `down`")
     p_up.add_argument("--background", action="store_true", help=argparse.SUPPRESS)  # what --detach starts
+    p_up.add_argument("--demo", action="store_true",
+                      help="once everything is up, load the demo programme through the APIs (a few minutes)")
     sub.add_parser("down", help="stop a detached (or left-over) stack")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return up(args.detach, background=args.background)
+            return up(args.detach, background=args.background, demo=args.demo)
         return down() if args.command == "down" else status()
     except (StackError, infra.InfraError) as exc:
         loud(str(exc))

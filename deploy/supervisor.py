@@ -168,3 +168,25 @@ def supervise(children: list[Child], env: dict[str, str], cwd: Path, to_files: b
             say(f"{child.name} restarted (pid {child.proc.pid}, restart {child.restarts})")
             if on_restart is not None:
                 on_restart(child)
+
+
+def started_from(folder: Path, markers: tuple[str, ...]) -> list[tuple[str, int, str]]:
+    """Processes run from `folder` whose command line carries one of `markers` (e.g. started by hand).
+
+    Only group leaders are returned; stopping their group stops their children too.
+    """
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        try:
+            if Path(os.readlink(entry / "cwd")) != folder or os.getpgid(pid) != pid:
+                continue
+        except OSError:
+            continue
+        for marker in markers:
+            if alive(pid, marker):
+                found.append((marker, pid, marker))
+                break
+    return found

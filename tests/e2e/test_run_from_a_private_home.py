@@ -67,7 +67,10 @@ def test_up_restart_and_down_from_a_0700_home(private_clone: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROGADMIN_")}
     started = subprocess.run(["deploy/up", "--detach"], cwd=private_clone, env=env, capture_output=True,
                              text=True, timeout=420)
-    assert started.returncode == 0, started.stdout[-4000:] + started.stderr[-2000:]
+    if started.returncode != 0:
+        said = started.stdout
+        failed = said.find("startup failed")
+        raise AssertionError((said[failed:failed + 3000] if failed >= 0 else said[-4000:]) + started.stderr[-2000:])
     state = json.loads((private_clone / ".local" / "stack.json").read_text())
     origin = state["urls"]["origin"]
     assert "Aanmelden" in urllib.request.urlopen(f"{origin}/", timeout=5).read().decode()
@@ -87,6 +90,13 @@ def test_up_restart_and_down_from_a_0700_home(private_clone: Path) -> None:
     wait_until(restarted, 30, interval=0.5, what="the killed worker to be restarted")
     assert "reporting-worker restarted" in (private_clone / ".local" / "logs" / "stack.log").read_text()
 
+    # An operator starts a worker by hand from the clone; down stops it too.
+    by_hand = subprocess.Popen([".venv/bin/python", "-m", "services.sessions.worker"], cwd=private_clone,
+                               env={**env, **{k: v for k, v in _stack_env(state).items()}},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(3)
+    assert by_hand.poll() is None, "the hand-started worker should run until down stops it"
+
     stopped = subprocess.run(["deploy/down"], cwd=private_clone, env=env, capture_output=True, text=True,
                              timeout=180)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
@@ -97,3 +107,12 @@ def test_up_restart_and_down_from_a_0700_home(private_clone: Path) -> None:
     now = json.loads((private_clone / ".local" / "stack.json").read_text()) if (
         private_clone / ".local" / "stack.json").exists() else state
     assert not any(alive(p["pid"], p["marker"]) for p in now["processes"])
+    assert by_hand.wait(timeout=15) is not None
+
+
+def _stack_env(state: dict[str, object]) -> dict[str, str]:
+    """Enough of the stack's settings for a hand-started worker to run against it."""
+    urls = state["urls"]
+    assert isinstance(urls, dict)
+    return {"PROGADMIN_KAFKA_BOOTSTRAP": str(urls["kafka_bootstrap"]),
+            "PROGADMIN_PG_PORT": str(state["postgres"]["port"])}  # type: ignore[index]
