@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from flask import abort, current_app
 
 from services.common.auth import Principal
-from services.common.i18n import t
+from services.common.i18n import date_nl, t
 from services.common.signin import page_principal
 from services.reporting.service import Reporting
 
@@ -48,3 +48,11 @@ def principal() -> Principal:
 def label(table: Mapping[str, tuple[str, str]], key: str | None) -> str:
     entry = table.get(key or "")
     return t(entry[0], entry[1]) if entry else (key or "")
+
+
+def month_label(month: str) -> str:
+    """'2021-03' as 'mrt 2021' (or 'Mar 2021' in English)."""
+    try:
+        return date_nl(f"{month}-01", "MMM yyyy")
+    except ValueError:
+        return month

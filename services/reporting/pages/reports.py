@@ -21,6 +21,7 @@ from services.reporting.pages.common import (
     SESSION_STATUS,
     TYPE_LABELS,
     label,
+    month_label,
     principal,
     service,
 )
@@ -76,7 +77,8 @@ def _page(template: str) -> Response:
 def _labels() -> dict[str, Any]:
     return {"type_label": lambda k: label(TYPE_LABELS, k), "funnel_label": lambda k: label(FUNNEL_LABELS, k),
             "status_label": lambda k: label(SESSION_STATUS, k), "reason_label": lambda k: label(REASONS, k),
-            "adoption_label": lambda k: label(ADOPTION, k), "format_label": lambda k: label(FORMATS, k)}
+            "adoption_label": lambda k: label(ADOPTION, k), "format_label": lambda k: label(FORMATS, k),
+            "month_label": month_label}
 
 
 @blueprint.get("/dashboard")
