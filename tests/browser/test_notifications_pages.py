@@ -1,0 +1,97 @@
+"""Notifications' pages on the real stack: the fund administrator browses the delivery log (searching the mail
+an enrolment caused) and the template previews, and sees the staff directory and a campaign form's errors."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.live import Live, sign_in
+from tests.browser.support import check_accessibility, snap
+from tests.support import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def ok(result: tuple[int, Any], status: int = 200) -> Any:
+    assert result[0] == status, result
+    return result[1]
+
+
+def an_intake_invitation(live: Live) -> str:
+    """A company with a planned intake: its director gets an intake invitation. Returns the director's address."""
+    admin = live.dev_token("fund_admin")
+    tag = uuid.uuid4().hex[:6]
+    programme = ok(live.api("enrolment", "/programmes", admin, {"name": f"Mail Programma {tag}",
+                                                                "regions": ["Midden"]}), 201)
+    ok(live.api("enrolment", f"/programmes/{programme['id']}/opening", admin, {}))
+    director = f"directeur-{tag}@prefab.example"
+    company = ok(live.api("enrolment", "/companies", admin, {
+        "name": f"Prefab {tag} BV", "kvk_number": f"{random.randrange(10**7, 10**8)}", "region": "Midden",
+        "directors": [{"name": f"Els Bakker {tag}", "email": director, "language": "nl"}]}), 201)
+    e = ok(live.api("enrolment", "/enrolments", admin, {"company_id": company["id"],
+                                                        "programme_id": programme["id"]}), 201)
+    ok(live.api("enrolment", f"/enrolments/{e['id']}/intakes", admin,
+                {"scheduled_at": "2026-03-01T10:00:00+01:00", "location": "Utrecht"}), 201)
+    wait_until(lambda: live.mails(director), 60, interval=0.5, what="the intake invitation")
+    return director
+
+
+def test_the_fund_administrator_browses_the_delivery_log_and_the_template_previews(
+        live: Live, desktop_page: Page) -> None:
+    director = an_intake_invitation(live)
+    page = desktop_page
+    sign_in(page, live, "beheerder", "/notifications/deliveries")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Verzendlog")
+    check_accessibility(page, "delivery log")
+    page.get_by_label("Ontvanger zoeken").fill(director)
+    page.get_by_label("Soort mail").select_option("intake_invitation")
+    page.get_by_role("button", name="Filteren").click()
+    row = page.get_by_role("row").filter(has_text="Uitnodiging intakegesprek")
+    expect(row).to_have_count(1)
+    wait_until(lambda: (page.reload(), "Verstuurd" in row.inner_text())[1], 30, interval=0.5,
+               what="the delivery marked sent")
+    assert "Els Bakker" in row.inner_text()
+    snap(page, "notifications-deliveries")
+    page.get_by_label("Status").select_option("failed")
+    page.get_by_role("button", name="Filteren").click()
+    expect(page.get_by_role("heading", name="Geen mails gevonden")).to_be_visible()
+    check_accessibility(page, "delivery log, nothing found")
+    page.get_by_role("link", name="Filters wissen").first.click()
+    page.get_by_role("row").filter(has_text=director).get_by_role("link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uitnodiging intakegesprek")
+    check_accessibility(page, "one delivery")
+
+    page.goto(f"{live.origin}/notifications/templates")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mailteksten")
+    check_accessibility(page, "templates")
+    snap(page, "notifications-templates")
+    page.get_by_role("link", name="Uitnodiging sessie").click()
+    expect(page.get_by_role("heading", name="Nederlands")).to_be_visible()
+    expect(page.get_by_role("heading", name="Engels")).to_be_visible()
+    preview = page.frame_locator("iframe").first
+    expect(preview.locator("body")).to_contain_text("Jan de Vries")
+    check_accessibility(page, "template preview")
+    snap(page, "notifications-template-preview")
+
+    page.goto(f"{live.origin}/notifications/staff")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Medewerkers")
+    check_accessibility(page, "staff")
+    snap(page, "notifications-staff")
+    page.get_by_role("link", name="Medewerker toevoegen").first.click()
+    page.get_by_label("Rol").select_option("coordinator")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("#field-regions-error, #field-other_regions-error").first).to_contain_text(
+        "Kies minstens één regio")
+    check_accessibility(page, "staff form with errors")
+    snap(page, "notifications-staff-form-errors")
+
+    page.goto(f"{live.origin}/notifications/campaigns/new")
+    page.get_by_role("button", name="Campagne aanmaken").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    check_accessibility(page, "campaign form with errors")
+    snap(page, "notifications-campaign-form-errors")
