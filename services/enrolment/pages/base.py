@@ -39,6 +39,11 @@ def missing_text(item: str) -> str:
 
 
 @blueprint.app_template_global()
+def audit_details(details: dict[str, object]) -> str:
+    return labels.audit_details(details)
+
+
+@blueprint.app_template_global()
 def state_badge_kind(state: str) -> str:
     return labels.STATE_KIND.get(state, "neutral")
 

@@ -126,3 +126,33 @@ def checklist(programme: dict[str, object]) -> list[str]:
     extra = programme.get("extra_commitments") or []
     assert isinstance(extra, list)
     return [*domain.STANDARD_COMMITMENTS, *extra]
+
+
+def audit_details(details: dict[str, object]) -> str:
+    """An audit row's details in words; ids stay out (the row links to its subject)."""
+    parts: list[str] = []
+    for key, value in details.items():
+        if value is None or key.endswith("_id") or key == "replaces":
+            continue
+        if key == "job_level":
+            parts.append(label("job_level", str(value)))
+        elif key == "below_management":
+            parts.append(t("onder managementniveau", "below management level") if value else "")
+        elif key == "assessed_level":
+            parts.append(t(f"niveau {value}", f"level {value}"))
+        elif key == "meets_admission_rule":
+            parts.append(t("voldoet aan de toelatingseis", "meets the admission rule") if value
+                         else t("voldoet niet aan de toelatingseis", "does not meet the admission rule"))
+        elif key == "reason_code":
+            parts.append(label("withdrawal_reason", str(value)))
+        elif key == "activity":
+            parts.append(label("activity", str(value)))
+        elif key == "adoption_level":
+            parts.append(t("borging: ", "follow-up: ") + label("adoption", str(value)).lower())
+        elif key == "kvk_number":
+            parts.append(f"KvK {value}")
+        elif key == "fields" and isinstance(value, list):
+            parts.append(t("gewijzigd: ", "changed: ") + ", ".join(str(v) for v in value))
+        else:
+            parts.append(f"{key}: {value}")
+    return ", ".join(p for p in parts if p)
