@@ -225,8 +225,9 @@ class Loader:
 
     def held_block(self) -> datetime:
         """Schedule and fill the sessions the report counts as held; returns when the first starts."""
-        start = self.clock() + timedelta(seconds=self.lead)
-        start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        earliest = self.clock() + timedelta(seconds=self.lead)
+        start = earliest.replace(second=0, microsecond=0)  # on a whole minute, as a coordinator would plan
+        start += timedelta(minutes=1) if start < earliest else timedelta(0)
         held = [p for p in data.PLANS if p.slot is not None]
         for plan in held:
             self.schedule(plan, (start + timedelta(minutes=plan.slot or 0)).isoformat(), 1)
