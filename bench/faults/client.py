@@ -1,0 +1,124 @@
+"""HTTP to the services' own ports, as a script or an integration would call them.
+
+Every write carries an `Idempotency-Key`. A write that meets a connection
+error, a timeout or a 5xx (a database restarting under the web process) is
+sent again with the same key until it gets an answer or the deadline passes:
+the service either replays the stored answer or runs it for the first time,
+so a retried write is never doubled. One client per cohort counts its writes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.common.auth import mint
+from services.common.config import Settings
+
+
+class DriverError(RuntimeError):
+    """A call that kept failing past its deadline, or answered what the programme did not expect."""
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass
+class Api:
+    urls: dict[str, str]  # service -> http://127.0.0.1:<port>
+    settings: Settings  # for development tokens (HS256)
+    retry_for: float = 120.0
+    writes: int = 0  # writes issued (first attempts)
+    retries: int = 0  # writes sent again with the same key
+    retry_reasons: set[str] = field(default_factory=set)  # why, in short
+    _tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    def token(self, role: str, *regions: str) -> str:
+        key = (role, *regions)
+        if key not in self._tokens:
+            self._tokens[key] = mint(self.settings, f"fault-suite-{role}", [role], list(regions), ttl_seconds=6 * 3600)
+        return self._tokens[key]
+
+    def _once(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Answer:
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return Answer(response.status, json.loads(raw) if raw else None)
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                return Answer(exc.code, json.loads(raw) if raw else None)
+            except ValueError:
+                return Answer(exc.code, raw.decode(errors="replace")[:300])
+
+    def call(self, method: str, service: str, path: str, body: Any = None, *, role: str = "fund_admin",
+             key: str | None = None, query: dict[str, Any] | None = None) -> Answer:
+        url = f"{self.urls[service]}/api/v1{path}"
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        headers = {"Accept": "application/json", "Content-Type": "application/json",
+                   "Authorization": f"Bearer {self.token(role, 'Noord')}" if role == "coordinator"
+                   else f"Bearer {self.token(role)}"}
+        write = method != "GET"
+        if write and method == "POST":
+            headers["Idempotency-Key"] = key or f"fault-suite-{uuid.uuid4()}"
+        data = json.dumps(body).encode() if body is not None else None
+        self.writes += write
+        deadline = time.monotonic() + self.retry_for
+        last = ""
+        while True:
+            try:
+                answer = self._once(method, url, data, headers)
+                if answer.status < 500:
+                    return answer
+                title = answer.body.get("title") if isinstance(answer.body, dict) else None
+                last = f"{answer.status} {title}: {str(answer.body)[:300]}"
+            except (OSError, ValueError) as exc:  # refused, reset, timed out, cut short
+                last = f"{type(exc).__name__}: {exc}"
+            if time.monotonic() > deadline:
+                raise DriverError(f"{method} {url}: no answer within {self.retry_for:.0f}s, last: {last}")
+            self.retries += write
+            self.retry_reasons.add(last.split(":")[0][:60])
+            time.sleep(0.5)
+
+    def must(self, method: str, service: str, path: str, body: Any = None, **kw: Any) -> Any:
+        answer = self.call(method, service, path, body, **kw)
+        if not answer.ok:
+            raise DriverError(f"{method} {service} {path} -> {answer.status}: {str(answer.body)[:600]}")
+        return answer.body
+
+    def items(self, service: str, path: str, role: str = "fund_admin", **query: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = self.must("GET", service, path, role=role, query={**query, "page": page, "page_size": 100})
+            out += body["items"]
+            if page * 100 >= int(body["total"]):
+                return out
+            page += 1
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float, every: float = 0.5) -> float:
+    """Poll until `check()` holds; the seconds it took. DriverError after `timeout`."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            raise DriverError(f"waited {timeout:.0f}s for {what}")
+        time.sleep(every)
