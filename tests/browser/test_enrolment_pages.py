@@ -23,6 +23,13 @@ ALL = ("Directeur is bij de kick-off en de slotbijeenkomst", "Medewerkers krijge
        "Leidinggevenden (niet voormannen) worden afgevaardigd", "Er is een interne eigenaar voor de borging")
 
 
+def slow_machine(page: Page) -> None:
+    """The whole stack shares two cores with other test runs: the first sign-in (a cold Keycloak) and a
+    page that waits for a lock may take longer than the harness's 10 s."""
+    page.set_default_navigation_timeout(45_000)
+    page.set_default_timeout(20_000)
+
+
 def visit(page: Page, name: str, shot: str | None = None) -> None:
     """Every page the test sees passes axe; the main ones are saved as screenshots."""
     check_accessibility(page, name)
@@ -166,6 +173,7 @@ def run_admin_scenario(page: Page, base: str) -> None:
 
 def test_a_fund_administrator_registers_holds_the_intake_passes_the_gate_and_delegates(
         live: Live, desktop_page: Page) -> None:
+    slow_machine(desktop_page)
     sign_in(desktop_page, live, "beheerder", "/enrolment/programmes")
     run_admin_scenario(desktop_page, f"{live.origin}/enrolment")
 
@@ -178,6 +186,7 @@ def test_a_coordinator_cannot_open_another_regions_company(live: Live, desktop_p
         "directors": [{"name": "Zus Zuid", "email": f"zus.{tag}@zuid.example"}]})
     assert status == 201, zuid
     page = desktop_page
+    slow_machine(page)
     sign_in(page, live, "coordinator-noord", "/enrolment/companies")
     visit(page, "companies as coordinator", "enrolment-companies-coordinator")
     response = page.goto(f"{live.origin}/enrolment/companies/{zuid['id']}")
