@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,10 +100,20 @@ def message(text: str) -> str:
         return t(*MESSAGES[text])
     if text.startswith("Must be one of"):
         return t("Kies een van de mogelijkheden.", "Choose one of the options.")
-    if text.startswith(("Must be greater", "Must be less", "Must be at least", "Must be at most")):
-        return t("Dit getal valt buiten het toegestane bereik.", "This number is out of range.") + f" ({text})"
-    if text.startswith(("Longer than", "Length must")):
-        return t("Deze tekst is te lang.", "This text is too long.") + f" ({text})"
+    bounds = re.match(r"Must be greater than or equal to (-?\d+) and less than or equal to (-?\d+)\.", text)
+    if bounds:
+        low, high = bounds.groups()
+        return t(f"Vul een getal van {low} tot en met {high} in.", f"Enter a number from {low} to {high}.")
+    if text.startswith(("Must be greater", "Must be less")):
+        return t("Dit getal valt buiten het toegestane bereik.", "This number is out of range.")
+    between = re.match(r"Length must be between 1 and (\d+)\.", text)
+    if between:
+        n = between.group(1)
+        return t(f"Vul dit veld in, met hoogstens {n} tekens.", f"Fill in this field, with at most {n} characters.")
+    longer = re.match(r"(?:Longer than maximum length|Length must be at most) (\d+)\.", text)
+    if longer:
+        n = longer.group(1)
+        return t(f"Deze tekst is te lang: hoogstens {n} tekens.", f"This text is too long: at most {n} characters.")
     return text
 
 
