@@ -13,118 +13,41 @@ same `PROGADMIN_*` variables a real deployment sets (see deploy/README.md).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from deploy import identity, infra, proxy
-from deploy.supervisor import Child, alive, launch, loud, say, started_from, stop_pids, supervise, tail
-
-ROOT = infra.ROOT
-LOCAL = ROOT / ".local"
-LOGS = LOCAL / "logs"
-STATE = LOCAL / "stack.json"
-SERVICES = infra.SERVICES
-HTTP_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
-STOP_GRACE = 10.0  # seconds a child gets between SIGTERM and SIGKILL
-READY_TIMEOUT = 90.0  # seconds for every web process to answer /livez
-COLOURS = ("36", "33", "35", "32", "34")
-
-
-class StackError(RuntimeError):
-    """Startup cannot go on; the message says why."""
-
-
-@dataclass
-class Stack:
-    """Everything `up` started, so that shutdown (or `down`) can undo it in reverse order."""
-
-    detach: bool
-    ports: dict[str, int] = field(default_factory=dict)
-    env: dict[str, str] = field(default_factory=dict)
-    pg: infra.PostgresServer | None = None
-    kafka: infra.KafkaBroker | None = None
-    keycloak: identity.KeycloakServer | None = None
-    keycloak_error: str = ""
-    proxy: proxy.Proxy | None = None
-    children: list[Child] = field(default_factory=list)
-    urls: dict[str, Any] = field(default_factory=dict)
-    kafka_reported: bool = False
-    # Ports held from the moment they are chosen until their server starts (see choose_ports).
-    held: dict[str, socket.socket] = field(default_factory=dict)
-    ready: bool = False
-    started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-
-
-# -- state file ----------------------------------------------------------------------------------------
-
-
-def read_state() -> dict[str, Any] | None:
-    try:
-        return dict(json.loads(STATE.read_text()))
-    except FileNotFoundError:
-        return None
-    except ValueError:
-        say(f"{STATE} is unreadable; ignoring it")
-        return None
-
-
-def write_state(stack: Stack) -> None:
-    """Record what runs; rewritten after each step so a crash mid-startup still leaves a record for `down`."""
-    kafka = stack.kafka
-    state = {
-        "mode": "detached" if stack.detach else "foreground",
-        "stack_pid": os.getpid(),
-        "started_at": stack.started_at,
-        "ports": stack.ports,
-        "postgres": {"datadir": str(stack.pg.datadir), "port": stack.pg.port} if stack.pg else None,
-        "kafka": {"pid": kafka.proc.pid if kafka and kafka.proc else None,
-                  "bootstrap": kafka.bootstrap if kafka else None},
-        "keycloak": {"pid": stack.keycloak.proc.pid if stack.keycloak and stack.keycloak.proc else None},
-        "processes": [
-            {"name": c.name, "pid": c.proc.pid if c.proc else None, "marker": c.marker,
-             "log": str(c.log) if c.log else None}
-            for c in stack.children
-        ],
-        "urls": stack.urls,
-        "ready": stack.ready,
-    }
-    STATE.write_text(json.dumps(state, indent=2) + "\n")
-
-
-def state_running(state: dict[str, Any]) -> bool:
-    """A stack runs while its `up` process does; a detached one, after `up` returned, while any child does."""
-    if alive(state.get("stack_pid"), "deploy.stack"):
-        return True
-    if state.get("mode") == "foreground":
-        return False  # its `up` died without cleaning up: what is left over is debris
-    procs = state.get("processes", [])
-    return alive(state["kafka"]["pid"], "kafka.Kafka") or any(alive(p["pid"], p["marker"]) for p in procs)
-
-
-def stop_recorded(state: dict[str, Any]) -> None:
-    """Stop what a state file lists: services, then Kafka, then PostgreSQL (the reverse of startup)."""
-    stop_pids([(p["name"], p["pid"], p["marker"]) for p in state.get("processes", [])], STOP_GRACE)
-    # Kafka flushes and closes its logs on SIGTERM; give it longer than a web process.
-    stop_pids([("kafka", state["kafka"]["pid"], "kafka.Kafka")], 30)
-    keycloak_pid = int((state.get("keycloak") or {}).get("pid") or 0)
-    stop_pids([("keycloak", keycloak_pid, "keycloak")], 30)
-    if state.get("postgres"):
-        infra.PostgresServer(Path(state["postgres"]["datadir"]), state["postgres"]["port"]).stop()
-    STATE.unlink(missing_ok=True)
-
+from deploy.stack_control import down, status
+from deploy.stack_model import (
+    COLOURS,
+    LOCAL,
+    LOGS,
+    READY_TIMEOUT,
+    ROOT,
+    SERVICES,
+    STATE,
+    STOP_GRACE,
+    Stack,
+    StackError,
+    choose_ports,
+    hold_ports,
+    http_status,
+    pg_datadir,
+    read_state,
+    release,
+    start_retrying,
+    state_running,
+    stop_recorded,
+    write_state,
+)
+from deploy.supervisor import Child, alive, launch, loud, say, stop_pids, supervise, tail
 
 # -- up ------------------------------------------------------------------------------------------------
 
@@ -146,99 +69,6 @@ def check_modules() -> None:
     if missing:
         raise StackError("service modules missing, nothing can run without them:\n  "
                          + "\n  ".join(f"{m}  (expected {m.replace('.', '/')}.py)" for m in missing))
-
-
-def pick_port(var: str, preferred: int, taken: set[int]) -> int:
-    """The port from `var` (or `preferred`); another free one when something else listens there."""
-    want = int(os.environ.get(var) or preferred)
-    port = infra.free_port(want)
-    while port in taken:  # two free_port() calls may hand out the same ephemeral port
-        port = infra.free_port()
-    if port != want:
-        say(f"port {want} ({var}) is in use by something else; using {port}")
-    taken.add(port)
-    return port
-
-
-def hold_ports(stack: Stack) -> None:
-    """Bind every chosen port at once and keep it until its server starts, so nothing takes it meanwhile.
-
-    Web ports stay bound for good: gunicorn inherits the socket itself. The others are released a moment
-    before their server binds them; PostgreSQL and Kafka also retry on another port if one was taken anyway.
-    """
-    for name, port in stack.ports.items():
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:  # taken since it was chosen: choose again
-            sock.close()
-            port = infra.free_port()
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(("127.0.0.1", port))
-            say(f"port {stack.ports[name]} ({name}) was taken meanwhile; using {port}")
-            stack.ports[name] = port
-        stack.held[name] = sock
-
-
-def release(stack: Stack, name: str) -> None:
-    sock = stack.held.pop(name, None)
-    if sock is not None:
-        sock.close()
-
-
-def start_retrying(stack: Stack, names: tuple[str, ...], start: Any) -> None:
-    """Run `start()` after releasing `names`; when it fails because a port got taken, move and try again."""
-    for attempt in range(3):
-        for name in names:
-            release(stack, name)
-        try:
-            start()
-            return
-        except infra.InfraError:
-            taken = [n for n in names if infra.port_in_use(stack.ports[n])]
-            if not taken or attempt == 2:
-                raise
-            for name in taken:
-                new = infra.free_port()
-                say(f"port {stack.ports[name]} ({name}) was taken by something else; trying {new}")
-                stack.ports[name] = new
-
-
-def pg_datadir() -> Path:
-    """Where the local cluster keeps its data.
-
-    Run as root, PostgreSQL runs as the `postgres` user, who may not be able to reach the clone (a home
-    folder of mode 0700): then the data lives under /var/lib/progadmin, one folder per clone.
-    """
-    if os.geteuid() != 0:
-        return LOCAL / "pg"
-    digest = hashlib.sha1(str(ROOT).encode()).hexdigest()[:12]
-    base = Path("/var/lib/progadmin") / digest
-    base.mkdir(parents=True, exist_ok=True)
-    for folder in (base.parent, base):
-        folder.chmod(0o711)
-    return base / "pg"
-
-
-def choose_ports() -> dict[str, int]:
-    taken: set[int] = set()
-    ports = {
-        "postgres": pick_port("PROGADMIN_PG_PORT", 55432, taken),
-        "kafka": pick_port("PROGADMIN_KAFKA_PORT", 19092, taken),
-        "kafka_controller": pick_port("PROGADMIN_KAFKA_CONTROLLER_PORT", 19093, taken),
-    }
-    for svc in SERVICES:
-        ports[svc] = pick_port(f"PROGADMIN_{svc.upper()}_PORT", HTTP_PORTS[svc], taken)
-    # The one origin (nginx) and the identity provider (Keycloak, with its management port).
-    ports["origin"] = pick_port("PROGADMIN_ORIGIN_PORT", 8080, taken)
-    ports["keycloak"] = pick_port("PROGADMIN_KEYCLOAK_PORT", 8180, taken)
-    ports["keycloak_mgmt"] = pick_port("PROGADMIN_KEYCLOAK_MANAGEMENT_PORT", 9180, taken)
-    # The local SMTP sink that keeps every mail notifications sends, and its page.
-    ports["smtp"] = pick_port("PROGADMIN_SMTP_PORT", 8025, taken)
-    ports["smtp_web"] = pick_port("PROGADMIN_SMTP_WEB_PORT", 8026, taken)
-    return ports
 
 
 def clear_leftovers() -> None:
@@ -422,16 +252,6 @@ def build_urls(stack: Stack) -> None:
         # No passwords here: this goes to the terminal and to stack.json.
         "postgres": {svc: f"postgresql://{svc}@127.0.0.1:{stack.pg.port}/progadmin_{svc}" for svc in SERVICES},
     }
-
-
-def http_status(url: str, timeout: float = 1.0) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except (OSError, ValueError):
-        return None
 
 
 def wait_until_live(stack: Stack) -> bool:
@@ -628,78 +448,6 @@ def start_in_background() -> int:
                 sys.stdout.write(fh.read().decode(errors="replace"))
                 return 1
             time.sleep(0.2)
-
-
-# -- down / status -------------------------------------------------------------------------------------
-
-
-def down() -> int:
-    result = stop_stack()
-    stop_started_by_hand()
-    return result
-
-
-def stop_stack() -> int:
-    state = read_state()
-    if state is None:
-        pidfile = pg_datadir() / "postmaster.pid"
-        if pidfile.exists():
-            infra.PostgresServer(pg_datadir(), 0).stop()
-            say(f"no stack.json; stopped the PostgreSQL cluster in {pg_datadir()}")
-        else:
-            say("nothing is running (no .local/stack.json)")
-        return 0
-    stack_pid = int(state.get("stack_pid") or 0)
-    if alive(stack_pid, "deploy.stack"):
-        # A foreground stack (or a detached one still starting) shuts down in order on SIGTERM, as on Ctrl-C.
-        say(f"asking the running `deploy.stack up` (pid {stack_pid}) to stop")
-        os.kill(stack_pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE + 60
-        while alive(stack_pid, "deploy.stack") and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if not alive(stack_pid, "deploy.stack"):
-            say("stopped")
-            return 0
-        say("it did not stop in time; stopping its processes directly")
-    stop_recorded(state)
-    say("stopped")
-    return 0
-
-
-def stop_started_by_hand() -> None:
-    """An operator may have started a service process by hand from this clone; down stops those too."""
-    markers = tuple(f"services.{svc}.{kind}" for svc in SERVICES for kind in ("app", "worker"))
-    found = [entry for entry in started_from(ROOT, (*markers, "services.notifications.smtp_sink"))
-             if entry[1] != os.getpid()]
-    for name, pid, _ in found:
-        say(f"stopping {name} (pid {pid}), started from this clone outside the stack")
-    stop_pids(found, STOP_GRACE)
-
-
-def status() -> int:
-    state = read_state()
-    if state is None:
-        running = (pg_datadir() / "postmaster.pid").exists()
-        say("no stack running" + (f"; a PostgreSQL cluster in {pg_datadir()} is (run deploy/down)" if running else ""))
-        return 1
-    starting = state["mode"] == "detached" and alive(state.get("stack_pid"), "deploy.stack")
-    say(f"stack ({state['mode']}, started {state['started_at']}){' (still starting)' if starting else ''}")
-    # Fields are filled in as startup proceeds, so a stack caught mid-start lacks some.
-    if state.get("postgres"):
-        pg_port = state["postgres"]["port"]
-        say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
-    kafka_pid = state["kafka"]["pid"]
-    if kafka_pid:
-        say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
-            f"  {state['kafka']['bootstrap']}")
-    for proc in state["processes"]:
-        extra = ""
-        web = state["urls"].get("services", {}).get(proc["name"].removesuffix("-web"))
-        if proc["name"].endswith("-web") and web:
-            extra = f"  {web['livez']} -> {http_status(web['livez']) or 'no answer'}"
-        up_ = "up" if alive(proc["pid"], proc["marker"]) else "DOWN"
-        say(f"  {proc['name']:<22} pid {proc['pid']:<7} {up_}{extra}")
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,90 @@
+"""`down` and `status` of the local stack: read the state file `up` keeps, stop in order, report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from deploy import infra
+from deploy.stack_model import (
+    ROOT,
+    SERVICES,
+    STOP_GRACE,
+    http_status,
+    pg_datadir,
+    read_state,
+    stop_recorded,
+)
+from deploy.supervisor import alive, say, started_from, stop_pids
+
+
+def down() -> int:
+    result = stop_stack()
+    stop_started_by_hand()
+    return result
+
+
+def stop_stack() -> int:
+    state = read_state()
+    if state is None:
+        pidfile = pg_datadir() / "postmaster.pid"
+        if pidfile.exists():
+            infra.PostgresServer(pg_datadir(), 0).stop()
+            say(f"no stack.json; stopped the PostgreSQL cluster in {pg_datadir()}")
+        else:
+            say("nothing is running (no .local/stack.json)")
+        return 0
+    stack_pid = int(state.get("stack_pid") or 0)
+    if alive(stack_pid, "deploy.stack"):
+        # A foreground stack (or a detached one still starting) shuts down in order on SIGTERM, as on Ctrl-C.
+        say(f"asking the running `deploy.stack up` (pid {stack_pid}) to stop")
+        os.kill(stack_pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE + 60
+        while alive(stack_pid, "deploy.stack") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not alive(stack_pid, "deploy.stack"):
+            say("stopped")
+            return 0
+        say("it did not stop in time; stopping its processes directly")
+    stop_recorded(state)
+    say("stopped")
+    return 0
+
+
+def stop_started_by_hand() -> None:
+    """An operator may have started a service process by hand from this clone; down stops those too."""
+    markers = tuple(f"services.{svc}.{kind}" for svc in SERVICES for kind in ("app", "worker"))
+    found = [entry for entry in started_from(ROOT, (*markers, "services.notifications.smtp_sink"))
+             if entry[1] != os.getpid()]
+    for name, pid, _ in found:
+        say(f"stopping {name} (pid {pid}), started from this clone outside the stack")
+    stop_pids(found, STOP_GRACE)
+
+
+def status() -> int:
+    state = read_state()
+    if state is None:
+        running = (pg_datadir() / "postmaster.pid").exists()
+        say("no stack running" + (f"; a PostgreSQL cluster in {pg_datadir()} is (run deploy/down)" if running else ""))
+        return 1
+    starting = state["mode"] == "detached" and alive(state.get("stack_pid"), "deploy.stack")
+    say(f"stack ({state['mode']}, started {state['started_at']}){' (still starting)' if starting else ''}")
+    # Fields are filled in as startup proceeds, so a stack caught mid-start lacks some.
+    if state.get("postgres"):
+        pg_port = state["postgres"]["port"]
+        say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
+    kafka_pid = state["kafka"]["pid"]
+    if kafka_pid:
+        say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
+            f"  {state['kafka']['bootstrap']}")
+    for proc in state["processes"]:
+        extra = ""
+        web = state["urls"].get("services", {}).get(proc["name"].removesuffix("-web"))
+        if proc["name"].endswith("-web") and web:
+            extra = f"  {web['livez']} -> {http_status(web['livez']) or 'no answer'}"
+        up_ = "up" if alive(proc["pid"], proc["marker"]) else "DOWN"
+        say(f"  {proc['name']:<22} pid {proc['pid']:<7} {up_}{extra}")
+    return 0
+
+
