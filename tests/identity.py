@@ -1,4 +1,4 @@
-"""Tokens from the real Keycloak for tests: users through a test-only password client, consumers by client credentials."""
+"""Tokens from the real Keycloak for tests: users via a test-only password client, consumers by client credentials."""
 
 from __future__ import annotations
 

@@ -85,6 +85,7 @@ class Settings:
     consumer_retry_backoff_ms: int = 200
     db_pool_min: int = 1
     db_pool_max: int = 10
+    db_acquire_timeout_s: float = 5.0
     log_level: str = "INFO"
     # Signed links in mails (participants and directors have no login).
     link_secret: str = DEV_LINK_SECRET
@@ -171,6 +172,7 @@ class Settings:
             "consumer_retry_backoff_ms": _int("PROGADMIN_CONSUMER_RETRY_BACKOFF_MS", 200),
             "db_pool_min": _int("PROGADMIN_DB_POOL_MIN", 1),
             "db_pool_max": _int("PROGADMIN_DB_POOL_MAX", 10),
+            "db_acquire_timeout_s": float(os.environ.get("PROGADMIN_DB_ACQUIRE_TIMEOUT_S") or 5),
             "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
             "link_secret": os.environ.get("PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
             "link_ttl_hours": _int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),

@@ -22,6 +22,8 @@ def open_pool(settings: Settings, *, name: str | None = None) -> ConnectionPool:
         max_size=settings.db_pool_max,
         kwargs={"row_factory": dict_row},
         name=name or settings.service,
+        # A request waits this long for a connection; with the database away it then answers 503.
+        timeout=settings.db_acquire_timeout_s,
         open=False,
     )
     # wait=False: a service starts (and answers /livez) while the database is

@@ -14,11 +14,12 @@ import time
 import uuid
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from psycopg_pool import ConnectionPool
-from werkzeug.exceptions import HTTPException, InternalServerError
+from psycopg_pool import ConnectionPool, PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from services.common import broker, context, idempotency, inputs, logs
 from services.common.config import Settings
@@ -163,7 +164,31 @@ def create_service_app(settings: Settings, title: str, description: str = "",
     # Pages: shared layout, assets, language switch, HTML errors outside /api/ (after the API handlers).
     install_pages(app, settings)
     install_signin(app, settings)
+    _database_unavailable(app)
     return app, api
+
+
+DB_RETRY_AFTER_S = 5
+
+
+def _database_unavailable(app: Flask) -> None:
+    """The database away (restarting, failing over) is a 503 with Retry-After, not a 500: try again soon.
+
+    Nothing was written (the transaction never committed), so a client may retry with the same
+    Idempotency-Key. More specific than the catch-all handler, so Flask picks this one.
+    """
+    from services.common.pages import error_page, is_api_request
+
+    def unavailable(error: Exception) -> Response:
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        problem = ServiceUnavailable("The database is not reachable right now; nothing was changed. "
+                                     f"Try again in {DB_RETRY_AFTER_S} seconds.")
+        response = problem_response(problem, request.path) if is_api_request() else error_page(problem)
+        response.headers["Retry-After"] = str(DB_RETRY_AFTER_S)
+        return response
+
+    app.register_error_handler(psycopg.OperationalError, unavailable)
+    app.register_error_handler(PoolTimeout, unavailable)
 
 
 def _security_schemes(settings: Settings) -> dict[str, Any]:
