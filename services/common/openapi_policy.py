@@ -13,7 +13,7 @@ from typing import Any
 
 from apispec import APISpec, BasePlugin
 from flask_smorest import Api
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -24,6 +24,11 @@ class InvalidParam(Schema):
 
 
 class ProblemSchema(Schema):
+    class Meta:
+        # RFC 9457 extension members (a conflict's current_state and allowed_next_states, a clash's
+        # clashing_sessions): documented as allowed, not refused by additionalProperties: false.
+        unknown = INCLUDE
+
     type = fields.String(metadata={"description": "urn:progadmin:problem:<kind> or about:blank"})
     title = fields.String()
     status = fields.Integer()
@@ -71,3 +76,16 @@ def install(api: Api) -> None:
     plugins = spec.plugins
     assert isinstance(plugins, list)  # APISpec keeps the list it was given; its components share it
     plugins.append(plugin)  # so schemas and paths registered from now on pass through the plugin too
+
+
+def page_responses(*, json_too: bool = False) -> dict[str, Any]:
+    """The responses of a signed-link route that answers people with HTML pages, for `@blp.doc(responses=...)`.
+
+    The page says yes or no in HTML; the input policy's refusals (and, with
+    `json_too`, answers to clients that ask for JSON) are problem+json.
+    """
+    page = {"text/html": {"schema": {"type": "string"}}}
+    ok = {**page, "application/json": {"schema": {"type": "object"}}} if json_too else page
+    return {"200": {"description": "the page (HTML)", "content": ok},
+            "default": {"description": "a refusal: a page for people, problem+json for the input policy",
+                        "content": {**page, PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}}

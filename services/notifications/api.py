@@ -11,6 +11,7 @@ from markupsafe import escape
 from werkzeug.exceptions import NotFound
 
 from services.common.auth import require_roles
+from services.common.openapi_policy import page_responses
 from services.common.schemas import PageQuery, offset_of, page
 from services.common.signed_links import InvalidLink, verify
 from services.notifications import schemas as s
@@ -236,7 +237,7 @@ def _bad_link(exc: InvalidLink) -> Response:
 
 @unsubscribe.route("", methods=["GET"])
 @unsubscribe.doc(security=[], parameters=[{"in": "query", "name": "token", "required": True,
-                                           "schema": {"type": "string"}}])
+                                           "schema": {"type": "string"}}], responses=page_responses())
 def unsubscribe_page() -> Response:
     """Confirm page for the unsubscribe link (a GET changes nothing: link scanners follow GETs)."""
     token = request.args.get("token", "")
@@ -256,7 +257,7 @@ def unsubscribe_page() -> Response:
 
 @unsubscribe.route("", methods=["POST"])
 @unsubscribe.doc(security=[], parameters=[{"in": "query", "name": "token", "required": True,
-                                           "schema": {"type": "string"}}])
+                                           "schema": {"type": "string"}}], responses=page_responses())
 def unsubscribe_now() -> Response:
     """Unsubscribe (the page's button, or RFC 8058 one-click from the mail client)."""
     try:

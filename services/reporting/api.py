@@ -13,6 +13,7 @@ from werkzeug.exceptions import NotFound
 
 from services.common import signed_links
 from services.common.auth import Principal, current_principal, require_roles
+from services.common.openapi_policy import page_responses
 from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
 from services.reporting import schemas as s
@@ -140,6 +141,7 @@ def create_report_link(programme_id: uuid.UUID, company_id: uuid.UUID) -> tuple[
 
 
 @company_reports.get("/<token>")
+@company_reports.doc(security=[], responses=page_responses())
 def view_company_report(token: str) -> Response:
     """The company report behind a signed link (HTML; no bearer token)."""
     settings = current_app.config["SETTINGS"]

@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.common.db import request_connection
+from services.common.openapi_policy import page_responses
 from services.common.problems import flatten_messages, problem_response
 from services.common.signed_links import InvalidLink, LinkClaims, verify
 from services.sessions import db, domain
@@ -152,7 +153,8 @@ def _action_error(error: HTTPException, session: Row | None) -> Response:
 
 
 @links.route("/<any(confirm, cancel, evaluate):action>", methods=["GET"])
-@links.doc(security=[], parameters=[{"in": "query", "name": "token", "required": True, "schema": {"type": "string"}}])
+@links.doc(security=[], parameters=[{"in": "query", "name": "token", "required": True, "schema": {"type": "string"}}],
+           responses=page_responses())
 def show(action: str) -> Response:
     """A page with a button; GET never acts (mail scanners prefetch links)."""
     token = request.args.get("token", "")
@@ -172,7 +174,7 @@ def show(action: str) -> Response:
 
 
 @links.route("/<any(confirm, cancel, evaluate):action>", methods=["POST"])
-@links.doc(security=[])
+@links.doc(security=[], responses=page_responses(json_too=True))
 def act(action: str) -> Response:
     """Perform the link's action once: form or JSON in, HTML or JSON (by Accept) out."""
     body: dict[str, Any] = dict(request.get_json(silent=True) or {}) if request.is_json else dict(request.form)
