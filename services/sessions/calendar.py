@@ -83,8 +83,8 @@ class CalendarFeeds:
         if principal.has("coordinator"):
             if kind == "region" and subject in principal.regions:
                 return
-            if kind == "facilitator":
-                return
+            # No facilitator feeds for coordinators: such a feed lists the facilitator's sessions in every
+            # region, beyond the coordinator's own (their region feeds cover what is theirs).
             if kind == "participant":
                 with self.pool.connection() as conn:
                     regions = db.delegate_regions(conn, subject)

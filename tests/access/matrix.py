@@ -176,9 +176,9 @@ SESSIONS: dict[str, Rule] = {
     "POST /api/v1/sessions/<uuid:session_id>/cancellation": MANAGE_SESSION,
     "GET /api/v1/programmes": SESSION_STAFF_LIST,
     "GET /api/v1/delegates": STAFF,
-    # The world asks for fac_own's feed. By the sessions README a coordinator may make a feed of any
-    # facilitator, whatever the region (and fac_other may not: only their own); see the report of issue 12.
-    "POST /api/v1/calendar-feeds": rule("A CA CB CN FO"),
+    # The world asks for fac_own's feed: only that facilitator and the fund administrator may make it (a
+    # coordinator's feed of a facilitator would list sessions beyond the coordinator's regions).
+    "POST /api/v1/calendar-feeds": rule("A FO"),
     "DELETE /api/v1/calendar-feeds/<uuid:feed_id>": rule("A CA"),
     "GET /api/v1/calendars/<string:token>.ics": PUBLIC,
     "GET /api/v1/links/<any(confirm, cancel, evaluate):action>": PUBLIC,
