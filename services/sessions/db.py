@@ -61,15 +61,16 @@ def upsert_delegate(conn: Conn, d: Row) -> None:
     # An erasure seen earlier wins: the delegation is kept erased, without the job level.
     erased = conn.execute("SELECT erased_on FROM erased_persons WHERE person_id = %s", (d["person_id"],)).fetchone()
     erased_on = erased["erased_on"] if erased else None
+    name = (d.get("contact") or {}).get("name")
     conn.execute(
         "INSERT INTO delegates (programme_id, person_id, enrolment_id, company_id, region, job_level,"
-        " below_management, erased_on) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+        " below_management, erased_on, name) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (programme_id, person_id) DO UPDATE SET enrolment_id = EXCLUDED.enrolment_id,"
         " company_id = EXCLUDED.company_id, region = EXCLUDED.region, job_level = EXCLUDED.job_level,"
         " below_management = EXCLUDED.below_management, removed_on = NULL, erased_on = EXCLUDED.erased_on,"
-        " updated_at = now() WHERE delegates.erased_on IS NULL",
+        " name = EXCLUDED.name, updated_at = now() WHERE delegates.erased_on IS NULL",
         (d["programme_id"], d["person_id"], d["enrolment_id"], d["company_id"], d["region"],
-         None if erased_on else d["job_level"], d["below_management"], erased_on))
+         None if erased_on else d["job_level"], d["below_management"], erased_on, None if erased_on else name))
 
 
 def remove_delegate(conn: Conn, programme_id: UUID, person_id: UUID, removed_on: date) -> None:
@@ -81,7 +82,8 @@ def erase_person(conn: Conn, person_id: UUID, erased_on: date) -> None:
     """Drop what could identify the person beyond the pseudonymous id: job level, comments, feeds."""
     conn.execute("INSERT INTO erased_persons (person_id, erased_on) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                  (person_id, erased_on))
-    conn.execute("UPDATE delegates SET erased_on = %s, job_level = NULL, updated_at = now() WHERE person_id = %s",
+    conn.execute("UPDATE delegates SET erased_on = %s, job_level = NULL, name = NULL, updated_at = now()"
+                 " WHERE person_id = %s",
                  (erased_on, person_id))
     conn.execute("UPDATE evaluations SET comment = NULL WHERE person_id = %s", (person_id,))
     conn.execute("UPDATE calendar_feeds SET revoked_at = now() WHERE kind = 'participant' AND subject = %s"
@@ -151,6 +153,11 @@ def list_delegates(conn: Conn, programme_id: UUID | None, regions: list[str] | N
                         + " ORDER BY d.region, d.company_id, d.person_id LIMIT %(limit)s OFFSET %(offset)s",
                         params).fetchall()
     return rows, _count(conn, "SELECT count(*) AS n" + base, params)
+
+
+def delegates_of(conn: Conn, programme_id: UUID, person_ids: list[UUID]) -> list[Row]:
+    return conn.execute("SELECT person_id, name, job_level, below_management, company_id FROM delegates"
+                        " WHERE programme_id = %s AND person_id = ANY(%s)", (programme_id, person_ids)).fetchall()
 
 
 # -- sessions -------------------------------------------------------------------

@@ -61,7 +61,13 @@ class EnrolmentFactV1(EventData):
     withdrawn_on = fields.Date(load_default=None)
 
 
+class DelegateContactV1(EventData):
+    name = fields.String(load_default=None)
+
+
 class ParticipantDelegatedV1(EventData):
+    # Only the name is kept of the contact data: attendance needs to tell people apart, mail is not ours.
+    contact = fields.Nested(DelegateContactV1, load_default=None)
     enrolment_id = fields.UUID(required=True)
     company_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)

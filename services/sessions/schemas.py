@@ -184,6 +184,7 @@ class ProgrammeOut(Schema):
 class DelegateOut(Schema):
     programme_id = fields.UUID()
     person_id = fields.UUID()
+    name = fields.String(allow_none=True, metadata={"description": "for attendance; removed on erasure"})
     company_id = fields.UUID()
     region = fields.String()
     job_level = fields.String(allow_none=True)

@@ -513,6 +513,12 @@ class Sessions:
         with self.pool.connection() as conn:
             return db.list_programmes(conn, limit, offset)
 
+    def people_of(self, principal: Principal, session_id: UUID, person_ids: list[UUID]) -> dict[UUID, Row]:
+        """Name and job level of people on a session, for whoever may see that session (its facilitator too)."""
+        session = self.session(principal, session_id)
+        with self.pool.connection() as conn:
+            return {d["person_id"]: d for d in db.delegates_of(conn, session["programme_id"], person_ids)}
+
     def delegates(self, principal: Principal, programme_id: UUID | None, region: str | None, limit: int,
                   offset: int) -> tuple[list[Row], int]:
         require_visible_regions(principal, region)

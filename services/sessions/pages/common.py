@@ -72,8 +72,14 @@ def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
 
 
 def short_id(value: Any) -> str:
-    """A readable reference to a pseudonymous id (sessions holds no names by design)."""
+    """A readable reference to a pseudonymous id (for erased people and for companies)."""
     return str(value)[:8]
+
+
+def person_name(delegates: dict[Any, dict[str, Any]], person_id: Any) -> str:
+    """The delegate's name as enrolment sent it; after an erasure only a short reference is left."""
+    delegate = delegates.get(person_id) or {}
+    return str(delegate.get("name") or f"{t('deelnemer', 'participant')} {short_id(person_id)}")
 
 
 def _kind(table: dict[str, tuple[str, str, str]], key: str) -> str:
@@ -86,7 +92,7 @@ def _labels() -> dict[str, Any]:
             "status_label": lambda k: label(STATUSES, k), "status_kind": lambda k: _kind(STATUSES, k),
             "reg_label": lambda k: label(REG_STATUSES, k), "reg_kind": lambda k: _kind(REG_STATUSES, k),
             "attendance_label": lambda k: label(ATTENDANCE, k), "job_label": lambda k: label(JOB_LEVELS, k),
-            "short_id": short_id, "local": domain.local, "ends_at": domain.ends_at}
+            "short_id": short_id, "person_name": person_name, "local": domain.local, "ends_at": domain.ends_at}
 
 
 def page_number(name: str = "page") -> int:

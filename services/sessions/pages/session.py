@@ -27,6 +27,7 @@ from services.sessions.pages.common import (
     me,
     page_number,
     pages_of,
+    person_name,
     service,
     settings,
     short_id,
@@ -72,8 +73,9 @@ def detail(session_id: uuid.UUID) -> Response:
     delegates = _delegates(s) if principal.has(*STAFF) else {}
     live = {r["person_id"] for r in registered + waiting}
     candidates = [d for d in delegates.values() if d["eligible"] and d["person_id"] not in live]
-    options = [(str(d["person_id"]), f"{short_id(d['person_id'])} · {label(JOB_LEVELS, d['job_level'])} · "
-                f"{t('bedrijf', 'company')} {short_id(d['company_id'])}") for d in candidates]
+    options = [(str(d["person_id"]), f"{person_name(delegates, d['person_id'])} · "
+                f"{label(JOB_LEVELS, d['job_level'])} · {t('bedrijf', 'company')} {short_id(d['company_id'])}")
+               for d in candidates]
     programme = _programme(s["programme_id"])
     summary = service().evaluation_summary(principal, session_id) if s["starts_at"] <= now else None
     return render_page("session.html.j2", s=s, manage=manage, programme=programme, now=now,
@@ -155,7 +157,8 @@ def attendance(session_id: uuid.UUID) -> Response | WerkzeugResponse:
     if not (may_manage(principal, s) or principal.subject in s["facilitator_ids"]):
         raise NotFound("no such session")  # as the API: who may not record, does not see the sheet
     people, total = service().registrations(principal, session_id, "registered", 500, 0)
-    delegates = _delegates(s) if principal.has(*STAFF) else {}
+    # Names for whoever takes attendance, the session's facilitator included.
+    delegates = service().people_of(principal, session_id, [r["person_id"] for r in people])
     chosen = {str(r["id"]): r["attendance"] for r in people}
     error = None
     status = 200

@@ -74,11 +74,12 @@ class World:
             "director": {"person_id": str(uuid.uuid4()), "name": "Directeur", "email": "d@example.nl",
                          "language": "nl"}})
 
-    def delegated_event(self, c: Company, person_id: str, job_level: str = "manager") -> Event:
+    def delegated_event(self, c: Company, person_id: str, job_level: str = "manager",
+                        name: str = "") -> Event:
         return enrolment_event("ParticipantDelegated", c.enrolment_id, {
             "enrolment_id": c.enrolment_id, "company_id": c.company_id, "programme_id": c.programme_id,
             "region": c.region, "person_id": person_id,
-            "contact": {"person_id": person_id, "name": "Deelnemer", "email": "p@example.nl", "language": "nl"},
+            "contact": {"person_id": person_id, "name": name or f"Deelnemer {person_id[:8]}", "email": "p@example.nl", "language": "nl"},
             "job_level": job_level, "below_management": job_level not in ("manager", "supervisor")})
 
     def withdrew_event(self, c: Company) -> Event:
