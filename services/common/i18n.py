@@ -82,6 +82,11 @@ def time_nl(value: Any) -> str:
     return str(value)
 
 
+def day_text(value: date, language: str) -> str:
+    """`woensdag 2 december 2026` / `Wednesday 2 December 2026`: the day as mail and link pages write it."""
+    return format_date(value, format="EEEE d MMMM y", locale=_LOCALES.get(language, "nl_NL"))
+
+
 def datetime_nl(value: Any, fmt: str = "medium") -> str:
     """`3 dec. 2026 14:30` (medium) or `03-12-2026 14:30` (short), Amsterdam time."""
     value = _parse(value)

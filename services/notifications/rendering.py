@@ -19,17 +19,12 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from services.common.i18n import day_text
 from services.notifications.domain import KINDS, LANGUAGES, language_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
-DAYS = {"nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
-        "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
-MONTHS = {"nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-                 "oktober", "november", "december"],
-          "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                 "October", "November", "December"]}
 LABELS: dict[str, dict[str, str]] = {
     "nl": {"dialogue": "dialoogsessie", "intervision": "intervisiesessie", "workshop": "workshop",
            "kick_off": "kick-off", "closing": "slotbijeenkomst", "on_site": "op locatie bij een bedrijf",
@@ -69,7 +64,7 @@ def when(value: datetime | str | None, language: str = "nl", with_time: bool = T
     if moment.tzinfo is not None:
         moment = moment.astimezone(LOCAL_TZ)
     lang = language_of(language)
-    text = f"{DAYS[lang][moment.weekday()]} {moment.day} {MONTHS[lang][moment.month - 1]} {moment.year}"
+    text = day_text(moment, lang)
     return f"{text}, {moment:%H:%M}" if with_time else text
 
 

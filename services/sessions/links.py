@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.common.db import request_connection
+from services.common.i18n import day_text
 from services.common.openapi_policy import page_responses
 from services.common.problems import flatten_messages, problem_response
 from services.common.signed_links import InvalidLink, LinkClaims, verify
@@ -73,12 +74,6 @@ FORMATS = {"nl": {"on_site": "op locatie bij een bedrijf", "regional_venue": "re
                   "online": "online (Microsoft Teams; de link staat in uw uitnodiging)"},
            "en": {"on_site": "on site at a company", "regional_venue": "regional venue",
                   "online": "online (Microsoft Teams; the link is in your invitation)"}}
-DAYS = {"nl": ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"],
-        "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]}
-MONTHS = {"nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-                 "oktober", "november", "december"],
-          "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-                 "October", "November", "December"]}
 
 
 def _describe(s: Row) -> dict[str, Any]:
@@ -87,7 +82,7 @@ def _describe(s: Row) -> dict[str, Any]:
     end = domain.local(domain.ends_at(s["starts_at"], s["duration_minutes"]))
     out: dict[str, Any] = {"programme": s.get("programme_name") or ""}
     for lang in ("nl", "en"):
-        day = f"{DAYS[lang][start.weekday()]} {start.day} {MONTHS[lang][start.month - 1]} {start.year}"
+        day = day_text(start, lang)
         title = str(TYPES[lang].get(s["type"], s["type"]))
         if s["sequence_number"]:
             title += f" {s['sequence_number']}"

@@ -28,6 +28,7 @@ from playwright.sync_api import Page
 from deploy.identity import KeycloakServer
 from deploy.infra import free_port
 from deploy.proxy import Proxy
+from deploy.stack_model import http_status
 from services.common.config import SERVICES, Settings
 from tests.conftest import Platform
 from tests.e2e.processes import Processes, call
@@ -93,7 +94,7 @@ def live(pg_server: Any, kafka: Any, db_templates: dict[str, str], keycloak: Key
         proxy = Proxy(origin_port, ports, logdir / "nginx")
         procs._spawn("nginx", proxy.argv())
         try:
-            wait_until(lambda: _status(f"{origin}/enrolment/livez") == 200, 20, what="nginx at the origin")
+            wait_until(lambda: http_status(f"{origin}/enrolment/livez") == 200, 20, what="nginx at the origin")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\nnginx said:\n{procs.log('nginx')}") from exc
         yield Live(origin, platform, keycloak, procs, mail_dir)
@@ -101,19 +102,6 @@ def live(pg_server: Any, kafka: Any, db_templates: dict[str, str], keycloak: Key
         procs.stop()
         if proxy is not None:
             proxy.cleanup()
-
-
-def _status(url: str) -> int | None:
-    import urllib.error
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
 
 
 def sign_in(page: Page, live: Live, username: str, next_path: str = "/") -> None:

@@ -23,22 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from deploy.stack_model import http_status
 from deploy.supervisor import alive
 from tests.support import wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 LINKED = (".venv", "deploy/kafka/target", "deploy/keycloak/target", "deploy/web/node_modules")
-
-
-def _status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as resp:
-            return int(resp.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
 
 
 @pytest.fixture
@@ -74,7 +65,7 @@ def test_up_restart_and_down_from_a_0700_home(private_clone: Path) -> None:
     state = json.loads((private_clone / ".local" / "stack.json").read_text())
     origin = state["urls"]["origin"]
     assert "Aanmelden" in urllib.request.urlopen(f"{origin}/", timeout=5).read().decode()
-    assert _status(f"{origin}/enrolment/readyz") == 200
+    assert http_status(f"{origin}/enrolment/readyz") == 200
     if os.geteuid() == 0:  # the postgres user cannot enter the clone; its data lives where it can
         assert state["postgres"]["datadir"].startswith("/var/lib/progadmin/")
 
@@ -101,9 +92,9 @@ def test_up_restart_and_down_from_a_0700_home(private_clone: Path) -> None:
                              timeout=180)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     deadline = time.monotonic() + 10
-    while _status(f"{origin}/") is not None and time.monotonic() < deadline:
+    while http_status(f"{origin}/") is not None and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _status(f"{origin}/") is None
+    assert http_status(f"{origin}/") is None
     now = json.loads((private_clone / ".local" / "stack.json").read_text()) if (
         private_clone / ".local" / "stack.json").exists() else state
     assert not any(alive(p["pid"], p["marker"]) for p in now["processes"])

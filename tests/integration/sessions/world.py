@@ -79,7 +79,8 @@ class World:
         return enrolment_event("ParticipantDelegated", c.enrolment_id, {
             "enrolment_id": c.enrolment_id, "company_id": c.company_id, "programme_id": c.programme_id,
             "region": c.region, "person_id": person_id,
-            "contact": {"person_id": person_id, "name": name or f"Deelnemer {person_id[:8]}", "email": "p@example.nl", "language": "nl"},
+            "contact": {"person_id": person_id, "name": name or f"Deelnemer {person_id[:8]}",
+                        "email": "p@example.nl", "language": "nl"},
             "job_level": job_level, "below_management": job_level not in ("manager", "supervisor")})
 
     def withdrew_event(self, c: Company) -> Event:
