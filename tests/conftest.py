@@ -84,9 +84,8 @@ def keycloak(workdir: Path, origin_port: int) -> Iterator[KeycloakServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def db_templates(pg_server: PostgresServer) -> dict[str, str]:
-    """A migrated template database per service; tests clone them (fast)."""
+def migrated_templates(pg_server: PostgresServer) -> dict[str, str]:
+    """A migrated template database per service on `pg_server`; tests clone them (fast)."""
     names = {}
     with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
         for service in SERVICES:
@@ -95,6 +94,11 @@ def db_templates(pg_server: PostgresServer) -> dict[str, str]:
             apply_migrations(pg_server.url(pg_server.superuser, pg_server.password, name), service)
             names[service] = name
     return names
+
+
+@pytest.fixture(scope="session")
+def db_templates(pg_server: PostgresServer) -> dict[str, str]:
+    return migrated_templates(pg_server)
 
 
 def create_database(pg_server: PostgresServer, template: str) -> str:
