@@ -56,7 +56,7 @@ def test_rebuild_from_the_topics_equals_the_live_projections(platform: Platform)
     consumer = EventConsumer(settings, pool, consumer_group(settings), topics, handlers(settings))
     try:
         wait_until(lambda: consumer.poll_once() >= 0 and consumer.applied + consumer.skipped >= len(sent),
-                   timeout=60, interval=0, what="the live consumer to apply every event")
+                   timeout=150, interval=0, what="the live consumer to apply every event")
         assert consumer.applied == len(SCRIPT.events) and consumer.skipped == 40
         service = Reporting(settings, pool)
         live = service.final_report(PROGRAMME_ID, None)  # type: ignore[arg-type]
