@@ -9,6 +9,7 @@ jars resolved into `deploy/kafka/target/libs` by the same script.
 
 from __future__ import annotations
 
+import base64
 import glob
 import os
 import shutil
@@ -186,6 +187,14 @@ def kafka_classpath() -> str:
     return str(KAFKA_LIBS / "*")
 
 
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka's `Uuid.randomUuid()` makes it (base64url, no padding)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):  # Kafka avoids ids that look like a command-line option
+            return text
+
+
 def java_bin() -> str:
     home = os.environ.get("JAVA_HOME")
     if home and (Path(home) / "bin" / "java").exists():
@@ -207,7 +216,18 @@ class KafkaBroker:
     # Tests lower this so consumer groups with short sessions are accepted.
     min_session_timeout_ms: int = 6000
     default_partitions: int = 6
+    # A node of a KafkaCluster (deploy/kafka_cluster.py) gets its id, the
+    # quorum's voters and the shared cluster id; a single node uses the defaults.
+    node_id: int = 1
+    voters: str | None = None
+    cluster_id: str | None = None
+    # Lines that replace or add to server.properties (replication defaults of a
+    # cluster, the SASL/SSL listeners of the security tests).
+    extra_config: dict[str, str] = field(default_factory=dict)
+    # Extra arguments for `StorageTool format` (e.g. `--add-scram` users).
+    format_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[bytes] | None = None
+    _log_path: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def bootstrap(self) -> str:
@@ -216,10 +236,11 @@ class KafkaBroker:
     def _write_config(self) -> Path:
         cfg = self.datadir / "server.properties"
         logs = self.datadir / "logs"
-        cfg.write_text("\n".join([
+        voters = self.voters or f"{self.node_id}@127.0.0.1:{self.controller_port}"
+        lines = [
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+            f"node.id={self.node_id}",
+            f"controller.quorum.voters={voters}",
             f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
             f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
             "controller.listener.names=CONTROLLER",
@@ -238,43 +259,53 @@ class KafkaBroker:
             "share.coordinator.state.topic.min.isr=1",
             "group.initial.rebalance.delay.ms=0",
             f"group.min.session.timeout.ms={self.min_session_timeout_ms}",
-            "",
-        ]))
+        ]
+        settings = dict(line.split("=", 1) for line in lines)
+        settings.update(self.extra_config)
+        cfg.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         return cfg
 
     def start(self, *, timeout: float = 90, log_path: Path | None = None) -> None:
+        self.launch(log_path=log_path)
+        self.wait(timeout)
+
+    def launch(self, *, log_path: Path | None = None) -> None:
+        """Format the storage on first use and start the JVM; do not wait for it."""
         self.datadir.mkdir(parents=True, exist_ok=True)
         cfg = self._write_config()
         cp = kafka_classpath()
         java = java_bin()
         log4j = f"-Dlog4j2.configurationFile={KAFKA_DIR / 'log4j2.yaml'}"
         if not (self.datadir / "logs" / "meta.properties").exists():
-            cluster_id = subprocess.run(
-                [java, log4j, "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
-                check=True, capture_output=True, text=True,
-            ).stdout.strip().splitlines()[-1]
+            # Generated here rather than by `StorageTool random-uuid`: one JVM start less.
+            self.cluster_id = self.cluster_id or kafka_cluster_id()
             fmt = subprocess.run(
-                [java, log4j, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(cfg)],
+                [java, log4j, "-cp", cp, "kafka.tools.StorageTool", "format", "-t", self.cluster_id,
+                 "-c", str(cfg), *self.format_args],
                 capture_output=True, text=True,
             )
             if fmt.returncode != 0:
                 raise InfraError(f"kafka storage format failed: {fmt.stdout}{fmt.stderr}")
-        log_path = log_path or self.datadir / "kafka.log"
-        with open(log_path, "ab") as out:
+        self._log_path = log_path or self.datadir / "kafka.log"
+        with open(self._log_path, "ab") as out:
             self.proc = subprocess.Popen(
                 [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-XX:TieredStopAtLevel=1",
                  "-Djava.awt.headless=true", log4j, "-cp", cp, "kafka.Kafka", str(cfg)],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
+
+    def wait(self, timeout: float = 90, brokers: int = 1) -> None:
+        """Wait until this node serves metadata naming at least `brokers` brokers."""
         try:
             wait_for_port(self.port, timeout, self.proc)
-            self._wait_ready(timeout)
+            self._wait_ready(timeout, brokers)
         except InfraError as exc:
             self.stop()
-            tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-            raise InfraError(f"Kafka did not start: {exc}\n{tail}") from exc
+            log_path = self._log_path
+            tail = log_path.read_text(errors="replace")[-3000:] if log_path and log_path.exists() else ""
+            raise InfraError(f"Kafka node {self.node_id} did not start: {exc}\n{tail}") from exc
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, timeout: float, brokers: int = 1) -> None:
         """The port opens before the broker serves metadata; wait for that too."""
         from kafka import KafkaAdminClient
 
@@ -284,7 +315,7 @@ class KafkaBroker:
             try:
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000)
                 try:
-                    if admin.describe_cluster().get("brokers"):
+                    if len(admin.describe_cluster().get("brokers") or []) >= brokers:
                         return
                 finally:
                     admin.close()
@@ -311,3 +342,7 @@ class KafkaBroker:
             self.proc.kill()
             self.proc.wait()
         self.proc = None
+
+
+# The multi-node cluster lives in its own module (this one would pass 400 lines); re-exported here.
+from deploy.kafka_cluster import KafkaCluster  # noqa: E402, F401
