@@ -24,6 +24,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from services.common import wakeup
 from services.common.config import Settings
 from services.common.db import unit_of_work
 from services.common.events import new_event
@@ -160,13 +161,22 @@ class Sender:
                     programme_id=done["programme_id"], context={"number": number, "due": due.isoformat()})
 
     def run(self, stop: threading.Event) -> None:
-        """Send until `stop` is set; database trouble means waiting and trying again."""
+        """Send until `stop` is set; database trouble means waiting and trying again.
+
+        A new delivery wakes the loop at once (LISTEN on the deliveries
+        trigger); the poll interval remains for rows that become due later.
+        """
         poll = self.settings.mail_sender_poll_ms / 1000
-        while not stop.is_set():
-            try:
-                self.run_once()
-            except Exception as exc:
-                log.warning("notifications sender: %s; retrying", exc)
-                stop.wait(max(poll, 1.0))
-                continue
-            stop.wait(poll)
+        waiter = wakeup.Waiter(self.settings.database_url, wakeup.MAIL)
+        try:
+            while not stop.is_set():
+                try:
+                    waiter.start()  # listen before looking, so a row committed meanwhile wakes the next wait
+                    self.run_once()
+                except Exception as exc:
+                    log.warning("notifications sender: %s; retrying", exc)
+                    stop.wait(max(poll, 1.0))
+                    continue
+                waiter.wait(poll, stop)
+        finally:
+            waiter.close()
