@@ -130,6 +130,22 @@ class Settings:
     # A worker's loops get this long after SIGTERM to finish what is in hand; then the process exits anyway.
     worker_stop_grace_s: float = 3.0
 
+    # Kafka client security (every producer, consumer and admin client; broker.client_config).
+    kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    kafka_sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: str = ""
+    kafka_ssl_certfile: str = ""
+    kafka_ssl_keyfile: str = ""
+    kafka_ssl_check_hostname: bool = True
+    # Topic settings (services/common/topic_specs.py). Dead letters may hold personal data, so
+    # they expire; contact details are compacted, and a tombstone is kept this long for consumers.
+    dlq_retention_ms: int = 14 * 24 * 3600 * 1000
+    contacts_min_compaction_lag_ms: int = 10 * 60 * 1000
+    contacts_delete_retention_ms: int = 24 * 3600 * 1000
+    # Per-topic config overrides by topic name without prefix (tests force compaction with them).
+    topic_config_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     @classmethod
     def from_env(cls, service: str, **overrides: Any) -> Settings:
         """Read `PROGADMIN_*` variables; keyword overrides win (tests use them)."""
@@ -205,6 +221,20 @@ class Settings:
             "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
             "max_body_bytes": _int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
             "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
+            "kafka_security_protocol": os.environ.get("PROGADMIN_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+            "kafka_sasl_mechanism": os.environ.get("PROGADMIN_KAFKA_SASL_MECHANISM", "").upper(),
+            # A service's own Kafka user (PROGADMIN_<SERVICE>_KAFKA_SASL_*) wins over a shared one.
+            "kafka_sasl_username": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_USERNAME")
+            or os.environ.get("PROGADMIN_KAFKA_SASL_USERNAME", ""),
+            "kafka_sasl_password": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_PASSWORD")
+            or os.environ.get("PROGADMIN_KAFKA_SASL_PASSWORD", ""),
+            "kafka_ssl_cafile": os.environ.get("PROGADMIN_KAFKA_SSL_CAFILE", ""),
+            "kafka_ssl_certfile": os.environ.get("PROGADMIN_KAFKA_SSL_CERTFILE", ""),
+            "kafka_ssl_keyfile": os.environ.get("PROGADMIN_KAFKA_SSL_KEYFILE", ""),
+            "kafka_ssl_check_hostname": _flag("PROGADMIN_KAFKA_SSL_CHECK_HOSTNAME", True),
+            "dlq_retention_ms": _int("PROGADMIN_DLQ_RETENTION_MS", 14 * 24 * 3600 * 1000),
+            "contacts_min_compaction_lag_ms": _int("PROGADMIN_CONTACTS_MIN_COMPACTION_LAG_MS", 10 * 60 * 1000),
+            "contacts_delete_retention_ms": _int("PROGADMIN_CONTACTS_DELETE_RETENTION_MS", 24 * 3600 * 1000),
         }
         values.update(overrides)
         if values["dev_tokens"] is None:  # unless said explicitly: on everywhere but production

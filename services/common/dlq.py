@@ -15,7 +15,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
 from services.common import broker
 from services.common.config import Settings
@@ -34,8 +34,7 @@ class DeadLetter:
 
 
 def read_dead_letters(settings: Settings, dlq_topic: str, timeout_s: float = 5) -> list[DeadLetter]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None,
-                             enable_auto_commit=False, auto_offset_reset="earliest")
+    consumer = broker.reader(settings)
     try:
         partitions = consumer.partitions_for_topic(dlq_topic) or set()
         tps = [TopicPartition(dlq_topic, p) for p in sorted(partitions)]
