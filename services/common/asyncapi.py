@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from services.common.config import SERVICES
+from services.common.contacts import CONTACT_DETAILS_CHANGED, CONTACTS_TOPIC
 from services.common.events import SCHEMA_DIR, known_types, parse_type, schema_path
 
 OUTPUT = SCHEMA_DIR / "asyncapi.yaml"
@@ -34,6 +35,16 @@ def document() -> dict[str, Any]:
                            f"(order is kept per key). Dead letters: progadmin.{service}.events.dlq.",
             "messages": {},
         }
+    # Personal contact data has a compacted topic of its own, so that an erasure can really delete it.
+    channels["enrolmentContacts"] = {
+        "address": CONTACTS_TOPIC,
+        "description": "Contact data (name, e-mail, language) of the people enrolment's events name by id, "
+                       "keyed by person id, cleanup.policy=compact: only the latest record per person is kept. "
+                       "On erasure the key gets a tombstone (a record with a null value, no headers); "
+                       "compaction then removes every earlier record of that person. Consumers delete "
+                       "their copy when they read a tombstone.",
+        "messages": {},
+    }
     for type_ in known_types():
         service, name, major = parse_type(type_)
         schema = json.loads(schema_path(type_).read_text())
@@ -48,13 +59,19 @@ def document() -> dict[str, Any]:
                                       "type": {"const": type_},
                                       "data": {"$ref": f"./events/{type_}.json"}}}]},
         }
-        channels[service]["messages"][key] = {"$ref": f"#/components/messages/{key}"}
+        channel = "enrolmentContacts" if type_ == CONTACT_DETAILS_CHANGED else service
+        channels[channel]["messages"][key] = {"$ref": f"#/components/messages/{key}"}
     for service in SERVICES:
         if channels[service]["messages"]:
             operations[f"publish{service.capitalize()}Events"] = {
                 "action": "send", "channel": {"$ref": f"#/channels/{service}"},
                 "messages": [{"$ref": f"#/channels/{service}/messages/{k}"} for k in channels[service]["messages"]],
             }
+    operations["publishEnrolmentContacts"] = {
+        "action": "send", "channel": {"$ref": "#/channels/enrolmentContacts"},
+        "messages": [{"$ref": f"#/channels/enrolmentContacts/messages/{k}"}
+                     for k in channels["enrolmentContacts"]["messages"]],
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -8,7 +8,11 @@ For each record, in partition order:
 3. after the transaction commits, commit the Kafka offset (offset + 1).
 
 A crash between 2 and 3 redelivers the record, and step 2 makes that
-harmless. A handler that keeps failing is retried `consumer_max_attempts`
+harmless. A record with a null value is a tombstone (a deletion on a
+compacted topic, such as the contacts topic after an erasure): it goes to
+the handler registered under `tombstone_handler_key(topic)`, or is skipped,
+and never to the DLQ. Tombstone handlers delete, so a redelivery repeats a
+delete: no claim in `processed_events` is needed. A handler that keeps failing is retried `consumer_max_attempts`
 times with backoff, then the record goes to `<topic>.dlq` with the error
 and its origin in headers, and the consumer moves on.
 """
@@ -30,6 +34,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common import broker
 from services.common.config import Settings
+from services.common.contacts import tombstone_handler_key
 from services.common.context import caused_by
 from services.common.events import Event, InvalidEvent, decode
 
@@ -81,8 +86,31 @@ class EventConsumer:
                 handler(conn, event)
         return True
 
+    def _tombstone(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
+        """A deletion on a compacted topic: the topic's tombstone handler removes the key's data here.
+
+        A failing tombstone handler is not dead-lettered: the erasure it carries
+        must not be skipped, so the batch rolls back and is tried again.
+        """
+        topic = record.topic
+        if self.settings.topic_prefix and topic.startswith(self.settings.topic_prefix):
+            topic = topic[len(self.settings.topic_prefix):]
+        handler = self.handlers.get(tombstone_handler_key(topic))
+        if handler is None or record.key is None:
+            return "skipped"
+        key = record.key.decode() if isinstance(record.key, bytes) else str(record.key)
+        handler(conn, {"type": tombstone_handler_key(topic), "subject": key, "data": None})
+        return "applied"
+
     def _process_fast(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
         """The common case: a well-formed event whose handler succeeds, no savepoint needed."""
+        if record.value is None:
+            try:
+                return self._tombstone(conn, record)
+            except (psycopg.OperationalError, PoolTimeout):
+                raise
+            except Exception as exc:
+                raise _NeedsCare from exc
         try:
             event = decode(record.value)
         except InvalidEvent as exc:
@@ -96,6 +124,9 @@ class EventConsumer:
 
     def _process(self, conn: psycopg.Connection[Any], record: ConsumerRecord) -> str:
         """Apply one record inside the batch's transaction: 'applied', 'skipped' or 'dead'."""
+        if record.value is None:
+            with conn.transaction():
+                return self._tombstone(conn, record)  # an error propagates: retried, never dead-lettered
         try:
             event = decode(record.value)
         except InvalidEvent as exc:

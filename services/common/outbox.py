@@ -19,6 +19,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,6 +33,7 @@ from services.common.events import Event, encode, validate_event
 log = logging.getLogger(__name__)
 RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"; each service has its own database
 CONTENT_TYPE = b"application/cloudevents+json; charset=UTF-8"
+TOMBSTONE = "tombstone"  # outbox.event_type of a row without payload
 
 
 class Outbox:
@@ -51,6 +53,21 @@ class Outbox:
                 cur.executemany(
                     "INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
                     " VALUES (%s, %s, %s, %s, %s)", rows)
+
+    def add_record(self, conn: psycopg.Connection[Any], topic: str, key: str, event: Event | None) -> None:
+        """One record for another topic (the compacted contacts topic), in the caller's transaction.
+
+        `event` None is a tombstone: a record with a null value, which makes log
+        compaction delete every earlier record with the same key.
+        """
+        row: tuple[str, str, str, str, str | None]
+        if event is not None:
+            validate_event(event)
+            row = (event["id"], topic, key, event["type"], json.dumps(event))
+        else:
+            row = (str(uuid.uuid4()), topic, key, TOMBSTONE, None)
+        conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
+                     " VALUES (%s, %s, %s, %s, %s)", row)
 
 
 class Relay:
@@ -119,6 +136,9 @@ class Relay:
         producer = self._ensure_producer()
         futures = []
         for row_id, topic, key, payload in rows:
+            if payload is None:  # a tombstone: null value, no headers to describe it
+                futures.append((row_id, producer.send(topic, key=key.encode(), value=None)))
+                continue
             event: Event = payload
             headers = [("content-type", CONTENT_TYPE), ("ce_type", event["type"].encode())]
             futures.append((row_id, producer.send(topic, key=key.encode(), value=encode(event), headers=headers)))

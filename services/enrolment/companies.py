@@ -60,12 +60,15 @@ class Companies(UseCases):
             audit.record(conn, "company.update", "company", str(company_id), {"fields": sorted(changes)})
             return self._company_views(conn, [row])[0]
 
-    @classmethod
-    def _person(cls, conn: Conn, data: Row, known: dict[str, UUID]) -> UUID:
+    def _person(self, conn: Conn, data: Row, known: dict[str, UUID]) -> UUID:
         person_id = known.get(data["email"].lower())
         if person_id is None:
-            return cls._new_person(conn, data)
+            return self._new_person(conn, data)
         db.update_person(conn, person_id, data)
+        # Whoever mails this person must get the new address too (a person never mailed yet costs one record).
+        person = db.get_person(conn, person_id)
+        assert person is not None
+        self._share_contact(conn, person)
         return person_id
 
     def company(self, company_id: UUID) -> Row | None:

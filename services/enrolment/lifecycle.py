@@ -81,6 +81,7 @@ class Lifecycle(UseCases):
             director = self._director(conn, e["company_id"])
             intake = db.insert_intake(conn, uuid.uuid4(), enrolment_id, data["scheduled_at"], data["location"])
             e = self._set(conn, e, {"state": state})
+            self._share_contact(conn, director)
             self.outbox.add(conn, [payloads.intake_scheduled(e, intake, director)])
             audit.record(conn, "intake.schedule", "enrolment", str(enrolment_id), {"intake_id": str(intake["id"])})
             return intake_view(intake, self._programme(conn, e["programme_id"]))
@@ -97,6 +98,7 @@ class Lifecycle(UseCases):
             intake = db.update(conn, "intakes", intake_id, {"scheduled_at": data["scheduled_at"],
                                                             "location": data["location"],
                                                             "sequence": intake["sequence"] + 1})
+            self._share_contact(conn, director)
             self.outbox.add(conn, [payloads.intake_scheduled(e, intake, director)])
             audit.record(conn, "intake.reschedule", "enrolment", str(enrolment_id),
                          {"intake_id": str(intake_id), "sequence": intake["sequence"]})
@@ -173,6 +175,7 @@ class Lifecycle(UseCases):
                                missing=exc.missing) from None
             director = self._director(conn, e["company_id"], latest["interviewee_person_id"] if latest else None)
             e = self._set(conn, e, {"state": state, "admitted_on": data["admitted_on"] or today()})
+            self._share_contact(conn, director)
             self.outbox.add(conn, [payloads.company_admitted(e, director)])
             audit.record(conn, "enrolment.admit", "enrolment", str(enrolment_id))
             return enrolment_view(e)
@@ -184,6 +187,7 @@ class Lifecycle(UseCases):
             director = self._director(conn, e["company_id"], latest["interviewee_person_id"] if latest else None)
             e = self._set(conn, e, {"state": state, "declined_on": data["declined_on"] or today(),
                                     "decline_reason": data["reason"]})
+            self._share_contact(conn, director)
             self.outbox.add(conn, [payloads.company_declined(e, director)])
             audit.record(conn, "enrolment.decline", "enrolment", str(enrolment_id))
             return enrolment_view(e)

@@ -45,6 +45,7 @@ class Participation(UseCases):
                 events.append(payloads.participant_removed(e, replaces, on, person["id"]))
             if activated:
                 events.append(payloads.company_activated(e))
+            self._share_contact(conn, person)
             self.outbox.add(conn, events)
             audit.record(conn, "delegate.add", "enrolment", str(enrolment_id),
                          {"person_id": str(person["id"]), "job_level": data["job_level"],

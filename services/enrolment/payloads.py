@@ -1,9 +1,13 @@
 """Event payloads built from rows: exactly the fields of schemas/events/progadmin.enrolment.*.json.
 
-Payloads carry ids and facts; contact data (name, e-mail, language) only in
-the `director` / `contact` objects the contract defines, because
-notifications mails those people. Interview notes and free texts never
-leave the service.
+Payloads on the events topic carry ids and facts only. That topic keeps
+everything forever, so nothing on it may need erasing: the people mail goes
+to appear by id (`person_id`, `director_id`, the v2 types), and their name,
+e-mail and language go as `ContactDetailsChanged` to the compacted contacts
+topic, where an erasure's tombstone really removes them (see
+services/common/contacts.py). Interview notes and free texts (a withdrawal's
+reason text) never leave the service. The v1 types with contact data are no
+longer produced; consumers still read them from the old history.
 """
 
 from __future__ import annotations
@@ -21,13 +25,18 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def event(name: str, subject: Any, data: dict[str, Any]) -> Event:
-    return new_event(SERVICE, name, str(subject), data)
+def event(name: str, subject: Any, data: dict[str, Any], major: int = 1) -> Event:
+    return new_event(SERVICE, name, str(subject), data, major=major)
 
 
 def contact(person: Row) -> dict[str, Any]:
     return {"person_id": str(person["id"]), "name": person["name"], "email": person["email"],
             "language": person["language"]}
+
+
+def contact_details_changed(person: Row) -> Event:
+    """The record for the compacted contacts topic (key: person id); never for the events topic."""
+    return event("ContactDetailsChanged", person["id"], contact(person))
 
 
 def programme_snapshot(p: Row) -> dict[str, Any]:
@@ -63,10 +72,10 @@ def company_showed_interest(e: Row) -> Event:
 
 def intake_scheduled(e: Row, intake: Row, director: Row) -> Event:
     data = {**enrolment_ids(e), "intake_id": str(intake["id"]), "scheduled_at": intake["scheduled_at"].isoformat(),
-            "sequence": intake["sequence"], "director": contact(director)}
+            "sequence": intake["sequence"], "director_id": str(director["id"])}
     if intake["location"]:
         data["location"] = intake["location"]
-    return event("IntakeScheduled", e["id"], data)
+    return event("IntakeScheduled", e["id"], data, major=2)
 
 
 def intake_held(e: Row, intake: Row) -> Event:
@@ -78,12 +87,14 @@ def intake_held(e: Row, intake: Row) -> Event:
 
 def company_admitted(e: Row, director: Row) -> Event:
     return event("CompanyAdmitted", e["id"], {**enrolment_ids(e), "region": e["region"],
-                                              "admitted_on": _iso(e["admitted_on"]), "director": contact(director)})
+                                              "admitted_on": _iso(e["admitted_on"]),
+                                              "director_id": str(director["id"])}, major=2)
 
 
 def company_declined(e: Row, director: Row) -> Event:
     return event("CompanyDeclined", e["id"], {**enrolment_ids(e), "reason": e["decline_reason"],
-                                              "declined_on": _iso(e["declined_on"]), "director": contact(director)})
+                                              "declined_on": _iso(e["declined_on"]),
+                                              "director_id": str(director["id"])}, major=2)
 
 
 def company_activated(e: Row) -> Event:
@@ -93,8 +104,8 @@ def company_activated(e: Row) -> Event:
 
 def participant_delegated(e: Row, person: Row, job_level: str, below: bool) -> Event:
     return event("ParticipantDelegated", e["id"], {
-        **enrolment_ids(e), "region": e["region"], "person_id": str(person["id"]), "contact": contact(person),
-        "job_level": job_level, "below_management": below})
+        **enrolment_ids(e), "region": e["region"], "person_id": str(person["id"]),
+        "job_level": job_level, "below_management": below}, major=2)
 
 
 def participant_removed(e: Row, person_id: Any, removed_on: date, replaced_by: Any | None) -> Event:
@@ -104,11 +115,10 @@ def participant_removed(e: Row, person_id: Any, removed_on: date, replaced_by: A
 
 
 def company_withdrew(e: Row) -> Event:
-    data = {**enrolment_ids(e), "region": e["region"], "reason_code": e["withdrawal_reason"],
-            "withdrawn_on": _iso(e["withdrawn_on"])}
-    if e["withdrawal_text"]:
-        data["reason_text"] = e["withdrawal_text"]
-    return event("CompanyWithdrew", e["id"], data)
+    # The reason text stays here: free text may name people, and the topic keeps it forever.
+    return event("CompanyWithdrew", e["id"], {**enrolment_ids(e), "region": e["region"],
+                                              "reason_code": e["withdrawal_reason"],
+                                              "withdrawn_on": _iso(e["withdrawn_on"])}, major=2)
 
 
 def company_completed(e: Row) -> Event:

@@ -7,6 +7,7 @@ from uuid import UUID
 from werkzeug.exceptions import NotFound
 
 from services.common import audit
+from services.common.contacts import CONTACT_DETAILS_CHANGED
 from services.common.db import unit_of_work
 from services.enrolment import db, payloads
 from services.enrolment.use_cases import Conn, Row, UseCases
@@ -40,6 +41,8 @@ class Privacy(UseCases):
             db.forget_person_elsewhere(conn, person_id)
             self._forget_in_outbox(conn, str(person_id))
             db.forget_idempotent_responses(conn, str(person_id))
+            # The tombstone makes log compaction delete the person's records on the contacts topic.
+            self.outbox.add_record(conn, self.contacts_topic, str(person_id), None)
             self.outbox.add(conn, [payloads.event("PersonErased", person_id, {
                 "person_id": str(person_id), "erased_on": person["erased_on"].isoformat()})])
             audit.record(conn, "person.erase", "person", str(person_id))
@@ -47,9 +50,13 @@ class Privacy(UseCases):
 
     @staticmethod
     def _forget_in_outbox(conn: Conn, person_id: str) -> None:
-        """Published rows are history (Kafka has them): delete. Unpublished ones still go out, without the data."""
+        """Published rows are history (Kafka has them): delete. Unpublished ones still go out, without the data.
+
+        An unpublished contact record of the person is dropped: the tombstone follows it anyway.
+        Events from before v2 (contact data inside) may still wait here after an upgrade: scrubbed.
+        """
         for row in db.outbox_rows_mentioning(conn, person_id):
-            if row["published_at"] is not None:
+            if row["published_at"] is not None or row["payload"]["type"] == CONTACT_DETAILS_CHANGED:
                 db.delete_outbox_row(conn, row["id"])
                 continue
             payload = row["payload"]

@@ -15,10 +15,11 @@ from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import NotFound
 
 from services.common.config import Settings
+from services.common.contacts import contacts_topic
 from services.common.db import unit_of_work
 from services.common.outbox import Outbox
 from services.common.problems import Conflict
-from services.enrolment import db, domain
+from services.enrolment import db, domain, payloads
 
 Row = dict[str, Any]
 Conn = psycopg.Connection[Any]
@@ -42,6 +43,16 @@ class UseCases:
     def __init__(self, settings: Settings, pool: ConnectionPool) -> None:
         self.pool = pool
         self.outbox = Outbox(settings)
+        self.contacts_topic = contacts_topic(settings)
+
+    def _share_contact(self, conn: Conn, person: Row) -> None:
+        """Put the person's current contact data on the compacted contacts topic (same transaction).
+
+        Sent with every event that names someone to mail, not only on a change:
+        a record per person is all compaction keeps, and a consumer that missed
+        one (or starts now) still gets the data before it needs it.
+        """
+        self.outbox.add_record(conn, self.contacts_topic, str(person["id"]), payloads.contact_details_changed(person))
 
     @contextmanager
     def _read(self) -> Iterator[Conn]:

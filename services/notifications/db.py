@@ -82,17 +82,48 @@ def enrolments_for_digest(conn: Conn) -> list[Row]:
 def upsert_recipient(conn: Conn, contact: dict[str, Any], role: str, company_id: str | None,
                      enrolment_id: str | None, programme_id: str | None, job_level: str | None = None,
                      active: bool = True) -> None:
+    """A v1 event: contact data and the role in one."""
+    set_contact(conn, contact)
+    link_recipient(conn, str(contact["person_id"]), role, company_id, enrolment_id, programme_id, job_level, active)
+
+
+def set_contact(conn: Conn, contact: dict[str, Any]) -> bool:
+    """Name, address and language (contacts topic, or a v1 event); False for an erased person."""
     if is_erased(conn, str(contact["person_id"])):
-        return  # a late or replayed event must not bring an erased person's contact data back
+        return False  # a late or replayed record must not bring an erased person's contact data back
     conn.execute(
-        "INSERT INTO recipients (person_id, role, name, email, language, company_id, enrolment_id, programme_id,"
-        " job_level, active) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (person_id) DO UPDATE SET role = EXCLUDED.role, name = EXCLUDED.name,"
-        " email = EXCLUDED.email, language = EXCLUDED.language, company_id = EXCLUDED.company_id,"
+        "INSERT INTO recipients (person_id, name, email, language) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (person_id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
+        " language = EXCLUDED.language",
+        (str(contact["person_id"]), contact["name"], contact["email"], contact["language"]))
+    return True
+
+
+def link_recipient(conn: Conn, person_id: str, role: str, company_id: str | None, enrolment_id: str | None,
+                   programme_id: str | None, job_level: str | None = None, active: bool = True) -> None:
+    """The person's role and company (v2 events name people by id only); contact data stays as it is."""
+    if is_erased(conn, person_id):
+        return
+    conn.execute(
+        "INSERT INTO recipients (person_id, role, company_id, enrolment_id, programme_id, job_level, active)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (person_id) DO UPDATE SET role = EXCLUDED.role, company_id = EXCLUDED.company_id,"
         " enrolment_id = EXCLUDED.enrolment_id, programme_id = EXCLUDED.programme_id,"
         " job_level = coalesce(EXCLUDED.job_level, recipients.job_level), active = EXCLUDED.active",
-        (str(contact["person_id"]), role, contact["name"], contact["email"], contact["language"], company_id,
-         enrolment_id, programme_id, job_level, active))
+        (person_id, role, company_id, enrolment_id, programme_id, job_level, active))
+
+
+def forget_contact(conn: Conn, person_id: str) -> None:
+    """A tombstone on the contacts topic: the contact data goes; the role stays until PersonErased."""
+    conn.execute("UPDATE recipients SET name = NULL, email = NULL, language = NULL WHERE person_id = %s",
+                 (person_id,))
+
+
+def wake_waiting(conn: Conn, person_id: str, now: datetime) -> None:
+    """Mail that waited for this person's contact data is due now, not at its next poll."""
+    conn.execute("UPDATE deliveries SET send_after = %s, updated_at = now() WHERE recipient_id = %s"
+                 " AND status = 'scheduled' AND waiting_since IS NOT NULL AND send_after > %s",
+                 (now, person_id, now))
 
 
 def recipient(conn: Conn, person_id: str) -> Row | None:

@@ -3,6 +3,13 @@
 Handlers keep the few facts mails need and claim deliveries (one row per
 logical mail, unique on cause + kind + recipient) in the consumer's
 transaction; the sender loop mails them when due. Nothing is sent here.
+
+Contact data (name, address, language) comes from enrolment's compacted
+contacts topic (ContactDetailsChanged, keyed by person id; a tombstone
+there clears it); the v2 enrolment events name people by id only. The v1
+events, which carried the contact data inside, stay in the history and are
+handled alike. The two topics arrive in any order: a mail for someone whose
+contact data is not here yet waits for it (see sender.py).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import psycopg
 
 from services.common.config import Settings
 from services.common.consumer import Handler
+from services.common.contacts import CONTACT_DETAILS_CHANGED, CONTACTS_TOPIC, tombstone_handler_key
 from services.common.events import Event, event_type
 from services.notifications import db
 from services.notifications import schemas as s
@@ -103,14 +111,25 @@ class Triggers:
         db.upsert_enrolment(conn, d["enrolment_id"], d["company_id"], d["programme_id"], d["region"])
 
     def _director(self, conn: Conn, d: dict[str, Any], status: str | None = None) -> str:
-        director = d["director"]
+        contact = d.get("director")  # v1: the contact data inside the event; v2: only the id
+        director_id = str(contact["person_id"]) if contact else d["director_id"]
         db.upsert_enrolment(conn, d["enrolment_id"], d["company_id"], d["programme_id"], d.get("region"),
-                            director["person_id"], status)
-        db.upsert_recipient(conn, director, "director", d["company_id"], d["enrolment_id"], d["programme_id"])
-        return str(director["person_id"])
+                            director_id, status)
+        if contact:
+            db.set_contact(conn, contact)
+        db.link_recipient(conn, director_id, "director", d["company_id"], d["enrolment_id"], d["programme_id"])
+        return director_id
+
+    def contact_details(self, conn: Conn, event: Event) -> None:
+        d = s.ContactDetailsV1().load(event["data"])
+        if db.set_contact(conn, d):
+            db.wake_waiting(conn, d["person_id"], self.clock.now())
+
+    def contact_tombstone(self, conn: Conn, record: Event) -> None:
+        db.forget_contact(conn, record["subject"])
 
     def intake_scheduled(self, conn: Conn, event: Event) -> None:
-        d = s.IntakeScheduledV1().load(event["data"])
+        d = _load(event, s.IntakeScheduledV1, s.IntakeScheduledV2)
         director = self._director(conn, d)
         self._schedule(conn, event, "intake_invitation", director, enrolment_id=d["enrolment_id"],
                        company_id=d["company_id"], programme_id=d["programme_id"],
@@ -129,7 +148,7 @@ class Triggers:
                                 "meets_admission_rule": d["meets_admission_rule"]})
 
     def company_admitted(self, conn: Conn, event: Event) -> None:
-        d = s.CompanyAdmittedV1().load(event["data"])
+        d = _load(event, s.CompanyAdmittedV1, s.CompanyAdmittedV2)
         director = self._director(conn, d, "admitted")
         self._schedule(conn, event, "admission", director, enrolment_id=d["enrolment_id"],
                        company_id=d["company_id"], programme_id=d["programme_id"],
@@ -141,19 +160,21 @@ class Triggers:
                        programme_id=d["programme_id"], context={"number": 1, "due": due.isoformat()})
 
     def company_declined(self, conn: Conn, event: Event) -> None:
-        d = s.CompanyDeclinedV1().load(event["data"])
+        d = _load(event, s.CompanyDeclinedV1, s.CompanyDeclinedV2)
         director = self._director(conn, d, "declined")
         self._schedule(conn, event, "decline", director, enrolment_id=d["enrolment_id"],
                        company_id=d["company_id"], programme_id=d["programme_id"],
                        context={"reason": d["reason"], "declined_on": d["declined_on"]})
 
     def participant_delegated(self, conn: Conn, event: Event) -> None:
-        d = s.ParticipantDelegatedV1().load(event["data"])
+        d = _load(event, s.ParticipantDelegatedV1, s.ParticipantDelegatedV2)
         enrolment = db.enrolment(conn, d["enrolment_id"])
         active = not db.is_erased(conn, d["person_id"]) and (
             enrolment is None or enrolment["status"] not in ("withdrawn", "declined"))
-        db.upsert_recipient(conn, d["contact"], "participant", d["company_id"], d["enrolment_id"],
-                            d["programme_id"], d["job_level"], active)
+        if d.get("contact"):  # v1 only
+            db.set_contact(conn, d["contact"])
+        db.link_recipient(conn, d["person_id"], "participant", d["company_id"], d["enrolment_id"],
+                          d["programme_id"], d["job_level"], active)
         if active:
             for campaign in db.campaigns_for(conn, d["programme_id"]):
                 self.enrol_in_campaign(conn, campaign, d["person_id"], d["company_id"], d["programme_id"])
@@ -380,8 +401,21 @@ class Triggers:
             "RegistrationCancelled": self.registration_cancelled, "AttendanceRecorded": self.attendance_recorded,
             "SessionBelowMinimum": self.session_below_minimum, "RepeatedNoShow": self.repeated_no_show,
         }
+        # v2: the same facts without contact data or free text (the handlers read both versions).
+        e2 = {n: e[n] for n in ("IntakeScheduled", "CompanyAdmitted", "CompanyDeclined", "ParticipantDelegated",
+                                "CompanyWithdrew")}
         return {**{event_type("enrolment", n): h for n, h in e.items()},
-                **{event_type("sessions", n): h for n, h in ss.items()}}
+                **{event_type("enrolment", n, 2): h for n, h in e2.items()},
+                **{event_type("sessions", n): h for n, h in ss.items()},
+                CONTACT_DETAILS_CHANGED: self.contact_details,
+                tombstone_handler_key(CONTACTS_TOPIC): self.contact_tombstone}
+
+
+def _load(event: Event, v1: type[s.EventData], v2: type[s.EventData]) -> dict[str, Any]:
+    """The event's data by its major version."""
+    schema = v2 if event["type"].endswith(".v2") else v1
+    data: dict[str, Any] = schema().load(event["data"])
+    return data
 
 
 def handlers(settings: Settings, clock: Clock | None = None) -> dict[str, Handler]:

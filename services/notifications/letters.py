@@ -54,9 +54,17 @@ class UnknownStaff(NotSendable):
 
 
 class NotYetKnown(NotSendable):
-    """Contact data has not arrived (yet): try again later, then give up."""
+    """Data has not arrived (yet): try again later, then give up."""
 
     status = "retry"
+
+
+class ContactNotYetKnown(NotYetKnown):
+    """The person's contact data has not arrived from the contacts topic (yet): wait for it, never give up.
+
+    The role and the contact data come from two topics in any order; the record
+    that brings the data makes the row due at once (handlers.contact_details).
+    """
 
 
 @dataclass
@@ -102,10 +110,10 @@ def _recipient(conn: Conn, delivery: dict[str, Any]) -> dict[str, Any]:
     if db.is_erased(conn, rid):
         raise Dropped("person erased")
     person = db.recipient(conn, rid)
-    if person is None:
-        raise NotYetKnown("no contact data for this person (yet)")
-    if not person["active"]:
+    if person is not None and not person["active"]:
         raise Dropped("person withdrawn or removed")
+    if person is None or person["email"] is None:
+        raise ContactNotYetKnown("no contact data for this person (yet)")
     return {**person, "is_staff": False}
 
 

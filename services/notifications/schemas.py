@@ -71,6 +71,36 @@ class ParticipantDelegatedV1(EnrolmentRef):
     job_level = fields.String(required=True)
 
 
+class IntakeScheduledV2(EnrolmentRef):
+    """v2 names people by id; their contact data comes from the contacts topic."""
+
+    intake_id = fields.String(required=True)
+    scheduled_at = fields.AwareDateTime(required=True)
+    location = fields.String(load_default=None)
+    sequence = fields.Integer(required=True)
+    director_id = fields.String(required=True)
+
+
+class CompanyAdmittedV2(EnrolmentRef):
+    admitted_on = fields.String(required=True)
+    director_id = fields.String(required=True)
+
+
+class CompanyDeclinedV2(EnrolmentRef):
+    reason = fields.String(required=True)
+    declined_on = fields.String(required=True)
+    director_id = fields.String(required=True)
+
+
+class ParticipantDelegatedV2(EnrolmentRef):
+    person_id = fields.String(required=True)
+    job_level = fields.String(required=True)
+
+
+class ContactDetailsV1(Contact):
+    """ContactDetailsChanged.v1 on the contacts topic."""
+
+
 class ParticipantRemovedV1(EnrolmentRef):
     person_id = fields.String(required=True)
 

@@ -32,7 +32,7 @@ from services.common.outbox import Outbox
 from services.notifications import db
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import CONTACT_WAIT, retry_delay, staff_recipient
-from services.notifications.letters import NotSendable, UnknownStaff, compose
+from services.notifications.letters import ContactNotYetKnown, NotSendable, UnknownStaff, compose
 from services.notifications.mailer import PermanentFailure, SmtpTransport, TemporaryFailure, Transport, build_message
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class Sender:
             message = build_message(self.settings, letter, now)
         except NotSendable as exc:
             if exc.status == "retry":
-                self._wait_or_fail(row, now, str(exc))
+                self._wait_or_fail(row, now, str(exc), gives_up=not isinstance(exc, ContactNotYetKnown))
             else:
                 self._finish(row, exc.status, str(exc),
                              unknown_staff=exc.staff_id if isinstance(exc, UnknownStaff) else None)
@@ -98,10 +98,15 @@ class Sender:
                 self._after(conn, done, now)
         self.sent += 1
 
-    def _wait_or_fail(self, row: dict[str, Any], now: datetime, error: str) -> None:
-        """Data still on its way (events from two topics arrive in any order): wait, up to CONTACT_WAIT."""
+    def _wait_or_fail(self, row: dict[str, Any], now: datetime, error: str, gives_up: bool = True) -> None:
+        """Data still on its way (topics arrive in any order): wait, up to CONTACT_WAIT.
+
+        Contact data waits without a limit: it comes from the contacts topic, and the
+        record that brings it wakes the row (handlers.contact_details); an erasure
+        cancels it instead.
+        """
         since = row["waiting_since"] or now
-        if now - since >= CONTACT_WAIT:
+        if gives_up and now - since >= CONTACT_WAIT:
             self._finish(row, "failed", f"{error}; gave up after {CONTACT_WAIT}")
             return
         with unit_of_work(self.pool) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from services.common.config import Settings
+from services.common.contacts import CONTACTS_TOPIC
 from services.common.db import open_pool
 from services.common.worker import serve
 from services.notifications.handlers import handlers
@@ -21,7 +22,8 @@ def send(settings: Settings, stop: threading.Event) -> None:
 
 def main() -> None:
     settings = Settings.from_env("notifications")
-    serve(settings, ["enrolment", "sessions"], handlers(settings), loops={"sender": lambda stop: send(settings, stop)})
+    serve(settings, ["enrolment", "sessions", CONTACTS_TOPIC], handlers(settings),
+          loops={"sender": lambda stop: send(settings, stop)})
 
 
 if __name__ == "__main__":

@@ -61,16 +61,36 @@ def upsert_delegate(conn: Conn, d: Row) -> None:
     # An erasure seen earlier wins: the delegation is kept erased, without the job level.
     erased = conn.execute("SELECT erased_on FROM erased_persons WHERE person_id = %s", (d["person_id"],)).fetchone()
     erased_on = erased["erased_on"] if erased else None
+    # v1 carried the name; v2 does not, and the contacts topic may have brought it already (or brings it later).
     name = (d.get("contact") or {}).get("name")
+    if name is None:
+        known = conn.execute("SELECT name FROM delegate_names WHERE person_id = %s", (d["person_id"],)).fetchone()
+        name = known["name"] if known else None
     conn.execute(
         "INSERT INTO delegates (programme_id, person_id, enrolment_id, company_id, region, job_level,"
         " below_management, erased_on, name) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (programme_id, person_id) DO UPDATE SET enrolment_id = EXCLUDED.enrolment_id,"
         " company_id = EXCLUDED.company_id, region = EXCLUDED.region, job_level = EXCLUDED.job_level,"
         " below_management = EXCLUDED.below_management, removed_on = NULL, erased_on = EXCLUDED.erased_on,"
-        " name = EXCLUDED.name, updated_at = now() WHERE delegates.erased_on IS NULL",
+        " name = COALESCE(EXCLUDED.name, delegates.name), updated_at = now() WHERE delegates.erased_on IS NULL",
         (d["programme_id"], d["person_id"], d["enrolment_id"], d["company_id"], d["region"],
          None if erased_on else d["job_level"], d["below_management"], erased_on, None if erased_on else name))
+
+
+def set_delegate_name(conn: Conn, person_id: UUID, name: str) -> None:
+    """A name from the contacts topic: kept by person (the delegation may come later) and on their delegations."""
+    if is_erased(conn, person_id):
+        return  # a late record must not bring an erased person's name back
+    conn.execute("INSERT INTO delegate_names (person_id, name) VALUES (%s, %s) ON CONFLICT (person_id)"
+                 " DO UPDATE SET name = EXCLUDED.name, updated_at = now()", (person_id, name))
+    conn.execute("UPDATE delegates SET name = %s, updated_at = now() WHERE person_id = %s AND erased_on IS NULL",
+                 (name, person_id))
+
+
+def forget_delegate_name(conn: Conn, person_id: UUID) -> None:
+    """A tombstone on the contacts topic: the person's contact data is gone, so is their name here."""
+    conn.execute("DELETE FROM delegate_names WHERE person_id = %s", (person_id,))
+    conn.execute("UPDATE delegates SET name = NULL, updated_at = now() WHERE person_id = %s", (person_id,))
 
 
 def remove_delegate(conn: Conn, programme_id: UUID, person_id: UUID, removed_on: date) -> None:
@@ -85,6 +105,7 @@ def erase_person(conn: Conn, person_id: UUID, erased_on: date) -> None:
     conn.execute("UPDATE delegates SET erased_on = %s, job_level = NULL, name = NULL, updated_at = now()"
                  " WHERE person_id = %s",
                  (erased_on, person_id))
+    conn.execute("DELETE FROM delegate_names WHERE person_id = %s", (person_id,))
     conn.execute("UPDATE evaluations SET comment = NULL WHERE person_id = %s", (person_id,))
     conn.execute("UPDATE calendar_feeds SET revoked_at = now() WHERE kind = 'participant' AND subject = %s"
                  " AND revoked_at IS NULL", (str(person_id),))

@@ -1,7 +1,11 @@
 """How sessions keeps its read model of enrolment and enforces the gate when enrolment's facts change.
 
-Only ids, regions and job levels are kept: names and e-mail addresses in
-enrolment's events are not read. Each event is keyed by its enrolment (or
+Only ids, regions, job levels and delegates' names are kept (attendance
+needs to tell people apart); e-mail addresses are not read. Names come from
+enrolment's compacted contacts topic (ContactDetailsChanged, keyed by
+person id; a tombstone there deletes the name), or from the contact object
+of the v1 ParticipantDelegated events still in the history. Every v1 type
+whose v2 dropped personal data is handled in both versions. Each event is keyed by its enrolment (or
 programme, or person), so order holds per key; the handlers are still
 written to tolerate facts arriving late (a withdrawal after an invitation
 or registration) or out of order (a delegation before its admission).
@@ -20,6 +24,7 @@ from marshmallow import fields
 from services.common import audit
 from services.common.config import Settings
 from services.common.consumer import Handler
+from services.common.contacts import CONTACT_DETAILS_CHANGED, CONTACTS_TOPIC, tombstone_handler_key
 from services.common.events import Event
 from services.common.outbox import Outbox
 from services.common.schemas import EventData
@@ -27,6 +32,7 @@ from services.sessions import db, roster
 
 Conn = psycopg.Connection[Any]
 ENROLMENT = "progadmin.enrolment.{}.v1"
+ENROLMENT_V2 = "progadmin.enrolment.{}.v2"
 
 
 class SessionRulesV1(EventData):
@@ -75,6 +81,11 @@ class ParticipantDelegatedV1(EventData):
     person_id = fields.UUID(required=True)
     job_level = fields.String(required=True)
     below_management = fields.Boolean(required=True)
+
+
+class ContactDetailsV1(EventData):
+    person_id = fields.UUID(required=True)
+    name = fields.String(required=True)
 
 
 class ParticipantRemovedV1(EventData):
@@ -137,6 +148,17 @@ def handlers(settings: Settings, clock: Callable[[], datetime] = lambda: datetim
         db.upsert_enrolment(conn, d["enrolment_id"], d["company_id"], d["programme_id"], d["region"])
         db.upsert_delegate(conn, d)
 
+    def on_contact(conn: Conn, event: Event) -> None:
+        d = ContactDetailsV1().load(event["data"])
+        db.set_delegate_name(conn, d["person_id"], d["name"])
+
+    def on_contact_tombstone(conn: Conn, record: Event) -> None:
+        try:
+            person_id = UUID(record["subject"])
+        except ValueError:
+            return  # not a key of ours: nothing stored under it
+        db.forget_delegate_name(conn, person_id)
+
     def on_removed(conn: Conn, event: Event) -> None:
         d = ParticipantRemovedV1().load(event["data"])
         db.remove_delegate(conn, d["programme_id"], d["person_id"], d["removed_on"])
@@ -160,4 +182,11 @@ def handlers(settings: Settings, clock: Callable[[], datetime] = lambda: datetim
         ENROLMENT.format("ParticipantDelegated"): on_delegated,
         ENROLMENT.format("ParticipantRemoved"): on_removed,
         ENROLMENT.format("PersonErased"): on_erased,
+        # v2 without contact data or free text; the schemas above read only what both versions carry.
+        ENROLMENT_V2.format("CompanyAdmitted"): on_admitted,
+        ENROLMENT_V2.format("CompanyDeclined"): on_declined,
+        ENROLMENT_V2.format("CompanyWithdrew"): on_withdrew,
+        ENROLMENT_V2.format("ParticipantDelegated"): on_delegated,
+        CONTACT_DETAILS_CHANGED: on_contact,
+        tombstone_handler_key(CONTACTS_TOPIC): on_contact_tombstone,
     }

@@ -6,6 +6,7 @@ import logging
 import threading
 
 from services.common.config import Settings
+from services.common.contacts import CONTACTS_TOPIC
 from services.common.db import open_pool
 from services.common.worker import serve
 from services.sessions.handlers import handlers
@@ -33,7 +34,7 @@ def run_below_minimum_check(settings: Settings, stop: threading.Event) -> None:
 
 def main() -> None:
     settings = Settings.from_env("sessions")
-    serve(settings, ["enrolment"], handlers(settings),
+    serve(settings, ["enrolment", CONTACTS_TOPIC], handlers(settings),
           loops={"below-minimum": lambda stop: run_below_minimum_check(settings, stop)})
 
 

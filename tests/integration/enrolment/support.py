@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from services.common.config import Settings
+from services.common.contacts import contacts_topic
 from tests.support import bearer
 
 _kvk = itertools.count(random.randrange(10_000_000, 90_000_000, 100_000))
@@ -140,10 +141,18 @@ class Api:
 
     # -- what the service wrote ------------------------------------------------
     def outbox(self, subject: str | None = None) -> list[dict[str, Any]]:
-        """Events (CloudEvents) in the outbox, in order, optionally for one subject."""
+        """Events (CloudEvents) for the events topic in the outbox, in order, optionally for one subject."""
         with psycopg.connect(self.settings.database_url) as conn:
-            rows = conn.execute("SELECT payload FROM outbox WHERE %(s)s::text IS NULL OR message_key = %(s)s"
-                                " ORDER BY id", {"s": subject}).fetchall()
+            rows = conn.execute("SELECT payload FROM outbox WHERE topic = %(t)s"
+                                " AND (%(s)s::text IS NULL OR message_key = %(s)s) ORDER BY id",
+                                {"s": subject, "t": self.settings.topic("enrolment")}).fetchall()
+        return [r[0] for r in rows]
+
+    def contact_records(self, person_id: str) -> list[dict[str, Any] | None]:
+        """Outbox rows for the contacts topic of one person, in order: ContactDetailsChanged, or None (tombstone)."""
+        with psycopg.connect(self.settings.database_url) as conn:
+            rows = conn.execute("SELECT payload FROM outbox WHERE topic = %s AND message_key = %s ORDER BY id",
+                                (contacts_topic(self.settings), person_id)).fetchall()
         return [r[0] for r in rows]
 
     def types(self, subject: str) -> list[str]:

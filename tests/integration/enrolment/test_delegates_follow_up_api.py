@@ -27,9 +27,13 @@ def test_the_first_delegate_activates_the_company(api: Api) -> None:
     delegated, activated = api.outbox(e["id"])[-2:]
     for event in (delegated, activated):
         validate_event(event)
-    assert delegated["data"]["contact"] == {"person_id": delegate["person_id"], "name": "Deelnemer 1",
-                                            "email": "deelnemer1@bedrijf.nl", "language": "en"}
-    assert delegated["data"]["below_management"] is False and "phone" not in str(delegated["data"])
+    # v2: the person by id only; the contact data goes to the compacted contacts topic, keyed by person.
+    assert delegated["type"].endswith("ParticipantDelegated.v2") and "contact" not in delegated["data"]
+    assert delegated["data"]["person_id"] == delegate["person_id"] and "Deelnemer" not in str(delegated)
+    [contact] = api.contact_records(delegate["person_id"])
+    assert contact["data"] == {"person_id": delegate["person_id"], "name": "Deelnemer 1",
+                               "email": "deelnemer1@bedrijf.nl", "language": "en"}
+    assert delegated["data"]["below_management"] is False and "phone" not in str(contact)
     assert activated["type"].endswith("CompanyActivated.v1") and activated["data"]["region"] == "Noord"
     api.ok(api.post(f"/api/v1/enrolments/{e['id']}/delegates", person(2)), 201)
     assert api.types(e["id"]).count("CompanyActivated") == 1
@@ -42,7 +46,7 @@ def test_below_management_is_accepted_with_a_warning_and_flagged(api: Api, level
     assert delegate["below_management"] is True and len(delegate["warnings"]) == 1
     assert delegate["warnings"][0].startswith("Afgevaardigd onder managementniveau")
     assert "Delegated below management level" in delegate["warnings"][0]
-    event = next(ev for ev in api.outbox(e["id"]) if ev["type"].endswith("ParticipantDelegated.v1"))
+    event = next(ev for ev in api.outbox(e["id"]) if ev["type"].endswith("ParticipantDelegated.v2"))
     assert event["data"]["below_management"] is True and event["data"]["job_level"] == level
 
 

@@ -59,12 +59,14 @@ def test_intake_scheduling_and_rescheduling_mail_the_director(api: Api) -> None:
     assert moved["sequence"] == 1 and moved["scheduled_at"] == "2026-02-03T13:00:00+00:00"
     company = api.ok(api.get(f"/api/v1/companies/{e['company_id']}"))
     director = company["directors"][0]
-    scheduled = [ev for ev in api.outbox(e["id"]) if ev["type"].endswith("IntakeScheduled.v1")]
+    scheduled = [ev for ev in api.outbox(e["id"]) if ev["type"].endswith("IntakeScheduled.v2")]
     assert [ev["data"]["sequence"] for ev in scheduled] == [0, 1]
     for ev in scheduled:
         validate_event(ev)
-        assert ev["data"]["director"] == {"person_id": director["person_id"], "name": director["name"],
-                                          "email": director["email"], "language": "nl"}
+        assert ev["data"]["director_id"] == director["person_id"] and director["email"] not in str(ev)
+    # The director's contact data goes beside each, to the compacted contacts topic (the latest one counts).
+    assert api.contact_records(director["person_id"])[-1]["data"] == {
+        "person_id": director["person_id"], "name": director["name"], "email": director["email"], "language": "nl"}
     assert scheduled[0]["data"]["location"] == "Kantoor" and "location" not in scheduled[1]["data"]
     assert api.ok(api.get(f"{path}/intakes"))["total"] == 1
 
@@ -144,7 +146,7 @@ def test_the_gate_refuses_admission_naming_what_is_missing(api: Api) -> None:
     for event in api.outbox(e["id"]):
         validate_event(event)
     decline_event, admit_event = api.outbox(e["id"])[3], api.outbox(e["id"])[-1]
-    assert decline_event["data"]["reason"] == "Te vrijblijvend" and decline_event["data"]["director"]["email"]
+    assert decline_event["data"]["reason"] == "Te vrijblijvend" and decline_event["data"]["director_id"]
     assert admit_event["data"]["admitted_on"] == "2026-03-02" and admit_event["data"]["region"] == "Noord"
 
 
@@ -201,9 +203,11 @@ def test_withdrawal_carries_reason_and_date_and_is_final(api: Api) -> None:
                                        "withdrawn_on": "2026-05-01"}
     event = api.outbox(e["id"])[-1]
     validate_event(event)
+    # v2: the free text stays in enrolment (it may name people; the topic keeps everything forever).
+    assert event["type"].endswith("CompanyWithdrew.v2")
     assert event["data"] == {"enrolment_id": e["id"], "company_id": e["company_id"],
                              "programme_id": e["programme_id"], "region": "Noord", "reason_code": "other",
-                             "reason_text": "Reorganisatie", "withdrawn_on": "2026-05-01"}
+                             "withdrawn_on": "2026-05-01"}
 
 
 # -- every illegal transition is a 409 with the current state and the allowed next states ---------------------------

@@ -41,8 +41,24 @@ def test_every_payload_builder_produces_a_valid_event_keyed_by_the_enrolment() -
     assert "location" not in events[1]["data"] and "reason_text" not in events[8]["data"]
 
 
-def test_an_erased_contact_still_satisfies_the_contract_and_is_marked() -> None:
-    event = payloads.participant_delegated(E, PERSON, "manager", False)
-    event["data"]["contact"] = payloads.erased_contact(str(PERSON["id"]))
+def test_events_name_people_by_id_only_and_their_contact_data_is_a_record_of_its_own() -> None:
+    events = [payloads.intake_scheduled(E, INTAKE, PERSON), payloads.company_admitted(E, PERSON),
+              payloads.company_declined(E, PERSON), payloads.participant_delegated(E, PERSON, "manager", False),
+              payloads.company_withdrew({**E, "withdrawal_reason": "other", "withdrawal_text": "Jan ziek"})]
+    for event in events:
+        assert event["type"].endswith(".v2") and "Els" not in str(event) and "els@" not in str(event)
+        assert str(PERSON["id"]) in str(event["data"]) or "Jan ziek" not in str(event)
+    record = payloads.contact_details_changed(PERSON)
+    validate_event(record)
+    assert record["type"] == "progadmin.enrolment.ContactDetailsChanged.v1" and record["subject"] == str(PERSON["id"])
+    assert record["data"] == {"person_id": str(PERSON["id"]), "name": "Els Bakker", "email": "els@prefab.nl",
+                              "language": "nl"}
+
+
+def test_an_erased_contact_in_a_v1_event_still_satisfies_the_contract_and_is_marked() -> None:
+    # v1 events with contact data may still wait in an outbox after the upgrade; an erasure scrubs them so.
+    data = {**payloads.enrolment_ids(E), "region": "Midden", "person_id": str(PERSON["id"]), "job_level": "manager",
+            "below_management": False, "contact": payloads.erased_contact(str(PERSON["id"]))}
+    event = payloads.event("ParticipantDelegated", E["id"], data)
     validate_event(event)
     assert event["data"]["contact"]["erased"] is True and "Els" not in str(event)
