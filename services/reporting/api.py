@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, request, url_for
@@ -237,6 +238,17 @@ def deactivate(subscription_id: uuid.UUID) -> dict[str, Any]:
     """Pause deliveries; events keep being queued and are delivered after activation."""
     return _found(
         _service().set_status(current_principal(), subscription_id, "disabled"))
+
+
+@subscriptions.post("/<uuid:subscription_id>/secret-rotation")
+@require_roles(*SUBSCRIBERS)
+@subscriptions.arguments(s.SecretRotationIn)
+@subscriptions.response(200, s.CreatedSubscriptionOut)
+def rotate_secret(body: dict[str, Any], subscription_id: uuid.UUID) -> dict[str, Any]:
+    """A new signing secret, shown only in this answer. The previous one keeps signing beside it (two
+    signatures in `webhook-signature`) for `overlap_seconds`, so your receiver verifies while you switch."""
+    return _found(_service().rotate_secret(current_principal(), subscription_id,
+                                           timedelta(seconds=body["overlap_seconds"])))
 
 
 @subscriptions.get("/<uuid:subscription_id>/deliveries")

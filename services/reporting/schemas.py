@@ -256,10 +256,22 @@ class SubscriptionOut(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     allowed_next = fields.List(fields.String())
+    secret_rotated_at = fields.DateTime(allow_none=True)
+    previous_secret_expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "until then deliveries carry a second signature, by the previous "
+                                                  "secret"})
 
 
 class CreatedSubscriptionOut(SubscriptionOut):
-    secret = fields.String(metadata={"description": "signing secret; shown only now"})
+    secret = fields.String(metadata={"description": "signing secret (`whsec_` + base64, Standard Webhooks); "
+                                                    "shown only now"})
+
+
+class SecretRotationIn(Schema):
+    overlap_seconds = fields.Integer(
+        load_default=24 * 3600, validate=validate.Range(min=0, max=7 * 24 * 3600),
+        metadata={"description": "how long the previous secret keeps signing beside the new one (0: not at all, "
+                                 "for a secret that leaked); default 24 h"})
 
 
 SubscriptionPage = page_schema(SubscriptionOut)

@@ -6,9 +6,8 @@ writes here change only subscriptions, each audited in its transaction.
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -21,16 +20,27 @@ from services.common.db import unit_of_work
 from services.common.problems import Conflict, InvalidInput
 from services.reporting import db, figures
 from services.reporting.public_events import public_type_names
-from services.reporting.webhooks import EndpointRefused, Resolver, check_endpoint, resolve
+from services.reporting.webhooks import (
+    DEFAULT_SECRET_OVERLAP,
+    Clock,
+    EndpointRefused,
+    Resolver,
+    check_endpoint,
+    new_secret,
+    resolve,
+    utc_now,
+)
 
 SUBSCRIPTION_NEXT = {"active": ["deactivation"], "disabled": ["activation"]}
 
 
 class Reporting:
-    def __init__(self, settings: Settings, pool: ConnectionPool, resolver: Resolver = resolve) -> None:
+    def __init__(self, settings: Settings, pool: ConnectionPool, resolver: Resolver = resolve,
+                 clock: Clock = utc_now) -> None:
         self.settings = settings
         self.pool = pool
         self.resolver = resolver
+        self.clock = clock
 
     # -- figures ---------------------------------------------------------------------------
     def company_counts(self, regions: list[str] | None) -> dict[str, object]:
@@ -86,7 +96,7 @@ class Reporting:
 
     def create_subscription(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         self._check(body)
-        secret = "whsec_" + secrets.token_urlsafe(32)
+        secret = new_secret()
         with unit_of_work(self.pool) as conn:
             # New subscriptions start at the present; history comes by replay.
             row = conn.execute(
@@ -144,6 +154,29 @@ class Reporting:
             audit.record(conn, f"subscription.{'activate' if to == 'active' else 'deactivate'}", "subscription",
                          str(subscription_id))
         return self._out(row)
+
+    def rotate_secret(self, principal: Principal, subscription_id: UUID,
+                      overlap: timedelta = DEFAULT_SECRET_OVERLAP) -> dict[str, Any] | None:
+        """A new signing secret, shown once; the current one keeps signing beside it for `overlap`.
+
+        A rotation during an overlap drops the oldest secret: at most two ever sign. An overlap of zero
+        ends the old secret at once (it leaked).
+        """
+        now = self.clock()
+        secret = new_secret()
+        with unit_of_work(self.pool) as conn:
+            row = conn.execute("SELECT * FROM subscriptions WHERE id = %s FOR UPDATE", (subscription_id,)).fetchone()
+            if row is None or not self._may_manage(principal, row):
+                return None
+            expires = now + overlap
+            row = conn.execute(
+                "UPDATE subscriptions SET previous_secret = secret, previous_secret_expires_at = %s, secret = %s,"
+                " secret_rotated_at = %s, updated_at = %s WHERE id = %s RETURNING *",
+                (expires, secret, now, now, subscription_id)).fetchone()
+            assert row is not None
+            audit.record(conn, "subscription.rotate_secret", "subscription", str(subscription_id),
+                         {"previous_secret_expires_at": expires.isoformat()})
+        return {**self._out(row), "secret": secret}
 
     def deliveries(self, principal: Principal, subscription_id: UUID, status: str | None, limit: int,
                    offset: int) -> tuple[list[dict[str, Any]], int] | None:
@@ -229,6 +262,6 @@ class Reporting:
 
     @staticmethod
     def _out(row: dict[str, Any]) -> dict[str, Any]:
-        out = {k: v for k, v in row.items() if k != "secret"}
+        out = {k: v for k, v in row.items() if k not in ("secret", "previous_secret")}
         out["allowed_next"] = SUBSCRIPTION_NEXT[row["status"]]
         return out

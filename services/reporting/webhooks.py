@@ -1,9 +1,18 @@
 """Webhook delivery: signing, the endpoint policy and the dispatcher.
 
-Signature (the recipe in README.md): headers `Webhook-Id`, `Webhook-Timestamp`
-(unix seconds) and `Webhook-Signature: v1=<hex>`, where hex is
-HMAC-SHA256(key = the subscription's secret as UTF-8, message =
-`<timestamp>.<raw body>`).
+Signature: the Standard Webhooks specification (standardwebhooks.com), exactly, so
+any of its libraries verifies a delivery (`standardwebhooks.Webhook(secret).verify`):
+
+- `webhook-id`: the public event's id (the CloudEvent `id`). It is the same on a
+  retry, a redelivery and a replay, so a receiver dedupes on it;
+- `webhook-timestamp`: unix seconds when this attempt was sent;
+- `webhook-signature`: `v1,<base64 HMAC-SHA256>` over `<id>.<timestamp>.<raw body>`,
+  keyed by the secret's bytes: a secret is `whsec_` + base64 of 32 random bytes.
+  Several signatures are separated by spaces.
+
+Secret rotation: a new secret signs at once; the previous one keeps signing beside
+it (two signatures) until its overlap ends, so a receiver still holding the old
+secret verifies every delivery while it switches. After the overlap only the new one.
 
 Order and retries: per subscription the dispatcher delivers pending
 deliveries in the order they were enqueued (external position order) and
@@ -17,18 +26,21 @@ The clock is injected, so tests move time instead of sleeping.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import http.client
 import ipaddress
 import logging
+import secrets
 import socket
 import ssl
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,16 +66,50 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-# -- signature -------------------------------------------------------------------------------
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"v1={mac}"
+# -- signature (Standard Webhooks) -----------------------------------------------------------
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32  # the specification asks for 24 to 64
+DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
+MAX_SECRET_OVERLAP = timedelta(days=7)
 
 
-def signed_headers(secret: str, delivery_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    return {"Content-Type": "application/cloudevents+json; charset=utf-8", "Webhook-Id": delivery_id,
-            "Webhook-Timestamp": str(timestamp), "Webhook-Signature": signature(secret, timestamp, body),
-            "User-Agent": "progadmin-reporting-webhooks/1"}
+def new_secret() -> str:
+    """A fresh signing secret: `whsec_` + standard base64 of random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key: the bytes the base64 after `whsec_` stands for."""
+    try:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("a webhook secret is whsec_ followed by base64") from exc
+    if not key:
+        raise ValueError("a webhook secret may not be empty")
+    return key
+
+
+def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`."""
+    mac = hmac.new(secret_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def signing_secrets(sub: dict[str, Any], now: datetime) -> list[str]:
+    """The subscription's secret, and the previous one while its overlap lasts (newest first)."""
+    current = [sub["secret"]]
+    until = sub.get("previous_secret_expires_at")
+    if sub.get("previous_secret") and until is not None and now < until:
+        return [*current, sub["previous_secret"]]
+    return current
+
+
+def signed_headers(keys: Sequence[str], msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """The request headers: one signature per secret in `keys`, space-separated."""
+    return {"Content-Type": "application/cloudevents+json; charset=utf-8", "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": " ".join(signature(k, msg_id, timestamp, body) for k in keys),
+            "User-Agent": "progadmin-reporting-webhooks/2"}
 
 
 def backoff(failures: int) -> timedelta:
@@ -253,14 +299,15 @@ class Dispatcher:
             if sub is None:
                 return 0
             pending = conn.execute(
-                "SELECT d.id, d.position, x.payload FROM deliveries d JOIN external_events x USING (position)"
-                " WHERE d.subscription_id = %s AND d.status = 'pending' ORDER BY d.seq LIMIT %s",
+                "SELECT d.id, d.position, x.event_id, x.payload FROM deliveries d"
+                " JOIN external_events x USING (position) WHERE d.subscription_id = %s AND d.status = 'pending'"
+                " ORDER BY d.seq LIMIT %s",
                 (subscription_id, BATCH)).fetchall()
             for row in pending:
                 if self._stop.is_set():
                     break
                 now = self.clock()
-                outcome = self._attempt(sub, str(row["id"]), encode(row["payload"]), now)
+                outcome = self._attempt(sub, str(row["event_id"]), encode(row["payload"]), now)
                 conn.execute(
                     "INSERT INTO delivery_attempts (delivery_id, attempted_at, status_code, error, duration_ms)"
                     " VALUES (%s, %s, %s, %s, %s)",
@@ -279,12 +326,12 @@ class Dispatcher:
                 break
         return delivered
 
-    def _attempt(self, sub: dict[str, Any], delivery_id: str, body: bytes, now: datetime) -> Outcome:
+    def _attempt(self, sub: dict[str, Any], msg_id: str, body: bytes, now: datetime) -> Outcome:
         try:  # checked again at send time: DNS may have changed since registration
             addresses = check_endpoint(sub["url"], self.settings.env, self.resolver)
         except EndpointRefused as exc:
             return Outcome(ok=False, status_code=None, error=f"endpoint refused: {exc}", duration_ms=0)
-        headers = signed_headers(sub["secret"], delivery_id, int(now.timestamp()), body)
+        headers = signed_headers(signing_secrets(sub, now), msg_id, int(now.timestamp()), body)
         # Connect to the address just checked, not to whatever the name resolves to a moment later.
         return self.send(sub["url"], body, headers, float(self.settings.reporting_webhook_timeout_s),
                          addresses[0] if addresses else None)

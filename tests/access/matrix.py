@@ -265,6 +265,7 @@ REPORTING: dict[str, Rule] = {
     "GET /api/v1/subscriptions/<uuid:subscription_id>/deliveries/<uuid:delivery_id>": OWN_SUBSCRIPTION,
     "POST /api/v1/subscriptions/<uuid:subscription_id>/deliveries/<uuid:delivery_id>/redelivery": OWN_SUBSCRIPTION,
     "POST /api/v1/subscriptions/<uuid:subscription_id>/replays": OWN_SUBSCRIPTION,
+    "POST /api/v1/subscriptions/<uuid:subscription_id>/secret-rotation": OWN_SUBSCRIPTION,
     "DELETE /api/v1/subscriptions/<uuid:subscription_id>": OWN_SUBSCRIPTION,
     # pages
     "GET /dashboard": P(REGION_READERS),
@@ -275,6 +276,8 @@ REPORTING: dict[str, Rule] = {
     "POST /subscriptions/new": P(SUBSCRIBERS),
     "GET /subscriptions/<subscription_id>": P(OWN_SUBSCRIPTION),
     "POST /subscriptions/<subscription_id>/<any(activation, deactivation):change>": P(OWN_SUBSCRIPTION),
+    "GET /subscriptions/<subscription_id>/secret-rotation": P(OWN_SUBSCRIPTION),
+    "POST /subscriptions/<subscription_id>/secret-rotation": P(OWN_SUBSCRIPTION),
     "GET /subscriptions/<subscription_id>/delete": P(OWN_SUBSCRIPTION),
     "POST /subscriptions/<subscription_id>/delete": P(OWN_SUBSCRIPTION),
 }

@@ -1,4 +1,5 @@
-"""A reporting consumer's webhook subscriptions: create, activate, deactivate, delete, and their delivery state.
+"""A reporting consumer's webhook subscriptions: create, activate, deactivate, rotate the secret, delete, and their
+delivery state.
 
 The use cases are the API's (service.Reporting), with the caller as the
 principal, so a consumer sees only their own subscriptions (others' are 404)
@@ -8,6 +9,7 @@ and fund administrators see all.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -22,6 +24,7 @@ from services.reporting import schemas as s
 from services.reporting.access import SUBSCRIBERS
 from services.reporting.pages.common import principal, service
 from services.reporting.public_events import public_type_names
+from services.reporting.webhooks import DEFAULT_SECRET_OVERLAP
 
 blueprint = Blueprint("subscription_pages", __name__)
 PAGE_SIZE = 25
@@ -124,7 +127,9 @@ def subscription(subscription_id: str) -> Response:
     number = _page_number()
     found = service().deliveries(principal(), sub["id"], None, DELIVERIES_SHOWN, (number - 1) * DELIVERIES_SHOWN)
     rows, total = found if found is not None else ([], 0)
+    until = sub.get("previous_secret_expires_at")
     return render_page("pages/subscription.html.j2", sub=sub, state=STATES[sub["status"]], deliveries=rows,
+                       previous_until=until if until and until > service().clock() else None,
                        total=total, page=number, pages=max((total + DELIVERIES_SHOWN - 1) // DELIVERIES_SHOWN, 1),
                        delivery_states=DELIVERY_STATES, type_names=dict(_types()))
 
@@ -143,6 +148,24 @@ def change(subscription_id: str, change: str) -> WerkzeugResponse:
               else t("Abonnement gepauzeerd: nieuwe berichten wachten tot u het weer activeert.",
                      "Subscription paused: new events wait until you activate it again."), "success")
     return redirect(url_for("subscription_pages.subscription", subscription_id=sub["id"]), code=303)
+
+
+@blueprint.get("/subscriptions/<subscription_id>/secret-rotation")
+@require_page_roles(*SUBSCRIBERS)
+def confirm_rotation(subscription_id: str) -> Response:
+    return render_page("pages/subscription_rotate.html.j2", sub=_subscription(subscription_id))
+
+
+@blueprint.post("/subscriptions/<subscription_id>/secret-rotation")
+@require_page_roles(*SUBSCRIBERS)  # as POST /api/v1/subscriptions/{id}/secret-rotation
+def rotate_secret(subscription_id: str) -> Response:
+    sub = _subscription(subscription_id)
+    overlap = timedelta(0) if request.form.get("revoke_now") else DEFAULT_SECRET_OVERLAP
+    rotated = service().rotate_secret(principal(), sub["id"], overlap)
+    if rotated is None:
+        abort(404)
+    # As at creation: the new secret is on this answer only, never in the session or a redirect.
+    return render_page("pages/subscription_rotated.html.j2", sub=rotated)
 
 
 @blueprint.get("/subscriptions/<subscription_id>/delete")

@@ -1,35 +1,71 @@
-"""Webhook rules without I/O: signature, backoff schedule, endpoint policy."""
+"""Webhook rules without I/O: the Standard Webhooks signature, rotation's secrets, backoff, endpoint policy."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import ssl
 import subprocess
 import threading
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from services.reporting.webhooks import (
     EndpointRefused,
     backoff,
     check_endpoint,
     http_post,
+    new_secret,
+    secret_key,
     signature,
     signed_headers,
+    signing_secrets,
 )
 
 
-def test_the_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
-    body = b'{"id":"1"}'
-    expected = hmac.new(b"whsec_abc", b"1700000000." + body, hashlib.sha256).hexdigest()
-    assert signature("whsec_abc", 1700000000, body) == f"v1={expected}"
-    headers = signed_headers("whsec_abc", "d-1", 1700000000, body)
-    assert headers["Webhook-Id"] == "d-1" and headers["Webhook-Timestamp"] == "1700000000"
-    assert signature("whsec_abc", 1700000001, body) != headers["Webhook-Signature"]
+def test_the_signature_matches_the_standard_webhooks_test_vector() -> None:
+    """The specification's own example (standard-webhooks libraries test against it)."""
+    assert signature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                     b'{"test": 2432232314}') == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_secrets_are_whsec_and_base64_of_32_random_bytes() -> None:
+    made = {new_secret() for _ in range(50)}
+    assert len(made) == 50
+    for secret in made:
+        assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:], validate=True)) == 32
+        assert secret_key(secret) == base64.b64decode(secret[6:])
+    with pytest.raises(ValueError):
+        secret_key("whsec_not base64!")
+
+
+def test_signed_headers_verify_with_the_standardwebhooks_package_and_carry_one_signature_per_secret() -> None:
+    new, old, stranger = new_secret(), new_secret(), new_secret()
+    body, now = b'{"id":"e-1","type":"x"}', int(time.time())
+    headers = signed_headers([new, old], "e-1", now, body)
+    assert set(headers) >= {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert headers["webhook-id"] == "e-1" and headers["webhook-timestamp"] == str(now)
+    assert headers["webhook-signature"] == f"{signature(new, 'e-1', now, body)} {signature(old, 'e-1', now, body)}"
+    for secret in (new, old):
+        assert Webhook(secret).verify(body, headers) == {"id": "e-1", "type": "x"}
+    for bad_secret, bad_body, bad_headers in ((stranger, body, headers), (new, body + b" ", headers),
+                                              (new, body, {**headers, "webhook-id": "e-2"}),
+                                              (new, body, signed_headers([new], "e-1", now - 600, body))):
+        with pytest.raises(WebhookVerificationError):
+            Webhook(bad_secret).verify(bad_body, bad_headers)
+
+
+def test_the_previous_secret_signs_only_until_its_overlap_ends() -> None:
+    now = datetime(2026, 12, 2, 20, 0, tzinfo=UTC)
+    sub = {"secret": "whsec_new", "previous_secret": "whsec_old", "previous_secret_expires_at": now}
+    assert signing_secrets(sub, now - timedelta(seconds=1)) == ["whsec_new", "whsec_old"]
+    assert signing_secrets(sub, now) == ["whsec_new"]
+    assert signing_secrets({**sub, "previous_secret": None}, now - timedelta(hours=1)) == ["whsec_new"]
+    assert signing_secrets({"secret": "whsec_new"}, now) == ["whsec_new"]
 
 
 def test_backoff_doubles_from_30_seconds_and_is_capped_at_an_hour() -> None:
