@@ -7,9 +7,11 @@ remote Kafka cluster and managed databases: only the variables change.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 SERVICES = ("enrolment", "sessions", "notifications", "reporting")
 DEV_JWT_SECRET = "progadmin-local-development-secret-change-me"
@@ -17,6 +19,21 @@ DEV_LINK_SECRET = "progadmin-local-link-secret-change-me"
 DEV_PSEUDONYM_SECRET = "progadmin-local-pseudonym-secret-change-me"
 DEV_SESSION_SECRET = "progadmin-local-session-secret-change-me"
 DEFAULT_PORTS = {"enrolment": 8081, "sessions": 8082, "notifications": 8083, "reporting": 8084}
+# The secrets only some services use, and which. A service never reads another's: a variable
+# mounted into the wrong pod gives it nothing to leak. Every service uses its own database URL,
+# the session and OIDC client secrets (pages sign in everywhere) and the Kafka credentials.
+SECRET_USERS: dict[str, tuple[str, ...]] = {
+    # Signed links in mails: notifications signs them, sessions and reporting sign and verify them.
+    "PROGADMIN_LINK_SECRET": ("sessions", "notifications", "reporting"),
+    "PROGADMIN_REPORTING_PSEUDONYM_SECRET": ("reporting",),
+    "PROGADMIN_SMTP_USERNAME": ("notifications",),
+    "PROGADMIN_SMTP_PASSWORD": ("notifications",),
+}
+# PostgreSQL TLS from the environment, applied to every connection (libpq parameter names).
+PG_TLS_VARS = {"sslmode": "PROGADMIN_PG_SSLMODE", "sslrootcert": "PROGADMIN_PG_SSLROOTCERT",
+               "sslcert": "PROGADMIN_PG_SSLCERT", "sslkey": "PROGADMIN_PG_SSLKEY"}
+PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+log = logging.getLogger(__name__)
 
 
 def _int(name: str, default: int) -> int:
@@ -29,6 +46,26 @@ def _flag(name: str, default: bool) -> bool:
     if raw in (None, ""):
         return default
     return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret(service: str, name: str, default: str) -> str:
+    """A secret's value for `service`: empty for a service that does not use it (never read)."""
+    return os.environ.get(name, default) if service in SECRET_USERS[name] else ""
+
+
+def with_pg_tls(url: str, tls: dict[str, str]) -> str:
+    """`url` with the TLS parameters added; parameters the URL itself carries win (the more specific)."""
+    wanted = {k: v for k, v in tls.items() if v}
+    if not wanted or not url:
+        return url
+    if "://" not in url:  # a key=value conninfo string
+        present = {part.split("=", 1)[0].strip() for part in url.split() if "=" in part}
+        return " ".join([url, *(f"{k}={v}" for k, v in wanted.items() if k not in present)])
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {k for k, _ in query}
+    query += [(k, v) for k, v in wanted.items() if k not in present]
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote)))  # libpq reads %20, not +
 
 
 def default_database_url(service: str) -> str:
@@ -129,7 +166,19 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # A worker's loops get this long after SIGTERM to finish what is in hand; then the process exits anyway.
     worker_stop_grace_s: float = 3.0
-
+    # The worker's own health server (/livez, /readyz, /metrics): -1 none, 0 any free port.
+    worker_health_port: int = -1
+    # PostgreSQL TLS (libpq sslmode, CA, client certificate and key), added to database_url.
+    pg_sslmode: str = ""
+    pg_sslrootcert: str = ""
+    pg_sslcert: str = ""
+    pg_sslkey: str = ""
+    # How long dedupe claims (processed_events) and Idempotency-Key responses are kept. The dedupe
+    # retention must exceed the longest replay window (README, "Pruning").
+    dedupe_retention_days: int = 30
+    idempotency_retention_hours: int = 48
+    prune_interval_s: int = 600
+    prune_batch_size: int = 5000
     # Kafka client security (every producer, consumer and admin client; broker.client_config).
     kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
     kafka_sasl_mechanism: str = ""  # PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512
@@ -146,6 +195,7 @@ class Settings:
     contacts_delete_retention_ms: int = 24 * 3600 * 1000
     # Per-topic config overrides by topic name without prefix (tests force compaction with them).
     topic_config_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+
     @classmethod
     def from_env(cls, service: str, **overrides: Any) -> Settings:
         """Read `PROGADMIN_*` variables; keyword overrides win (tests use them)."""
@@ -190,7 +240,7 @@ class Settings:
             "db_pool_max": _int("PROGADMIN_DB_POOL_MAX", 10),
             "db_acquire_timeout_s": float(os.environ.get("PROGADMIN_DB_ACQUIRE_TIMEOUT_S") or 5),
             "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
-            "link_secret": os.environ.get("PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
+            "link_secret": _secret(service, "PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
             "link_ttl_hours": _int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),
             "public_urls": {s: os.environ.get(f"PROGADMIN_{s.upper()}_PUBLIC_URL")
                             or f"http://127.0.0.1:{os.environ.get(f'PROGADMIN_{s.upper()}_PORT', DEFAULT_PORTS[s])}"
@@ -198,8 +248,8 @@ class Settings:
             "smtp_host": os.environ.get("PROGADMIN_SMTP_HOST", "127.0.0.1"),
             "smtp_port": _int("PROGADMIN_SMTP_PORT", 8025),
             "smtp_security": os.environ.get("PROGADMIN_SMTP_SECURITY", "none"),
-            "smtp_username": os.environ.get("PROGADMIN_SMTP_USERNAME", ""),
-            "smtp_password": os.environ.get("PROGADMIN_SMTP_PASSWORD", ""),
+            "smtp_username": _secret(service, "PROGADMIN_SMTP_USERNAME", ""),
+            "smtp_password": _secret(service, "PROGADMIN_SMTP_PASSWORD", ""),
             "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
             "mail_max_attempts": _int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
             "smtp_ca_file": os.environ.get("PROGADMIN_SMTP_CA_FILE", ""),
@@ -213,14 +263,20 @@ class Settings:
             "sessions_below_minimum_days": _int("PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS", 7),
             "sessions_evaluation_days": _int("PROGADMIN_SESSIONS_EVALUATION_DAYS", 14),
             "sessions_check_interval_s": _int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
-            "reporting_pseudonym_secret": os.environ.get("PROGADMIN_REPORTING_PSEUDONYM_SECRET",
-                                                         DEV_PSEUDONYM_SECRET),
+            "reporting_pseudonym_secret": _secret(service, "PROGADMIN_REPORTING_PSEUDONYM_SECRET",
+                                                  DEV_PSEUDONYM_SECRET),
             "evaluation_min_group": _int("PROGADMIN_EVALUATION_MIN_GROUP", 3),
             "reporting_webhook_retry_hours": _int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
             "reporting_webhook_timeout_s": _int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
             "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
             "max_body_bytes": _int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
             "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
+            "worker_health_port": _int("PROGADMIN_WORKER_HEALTH_PORT", -1),
+            **{f"pg_{key}": os.environ.get(var, "") for key, var in PG_TLS_VARS.items()},
+            "dedupe_retention_days": _int("PROGADMIN_DEDUPE_RETENTION_DAYS", 30),
+            "idempotency_retention_hours": _int("PROGADMIN_IDEMPOTENCY_RETENTION_HOURS", 48),
+            "prune_interval_s": _int("PROGADMIN_PRUNE_INTERVAL_S", 600),
+            "prune_batch_size": _int("PROGADMIN_PRUNE_BATCH_SIZE", 5000),
             "kafka_security_protocol": os.environ.get("PROGADMIN_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
             "kafka_sasl_mechanism": os.environ.get("PROGADMIN_KAFKA_SASL_MECHANISM", "").upper(),
             # A service's own Kafka user (PROGADMIN_<SERVICE>_KAFKA_SASL_*) wins over a shared one.
@@ -237,6 +293,13 @@ class Settings:
             "contacts_delete_retention_ms": _int("PROGADMIN_CONTACTS_DELETE_RETENTION_MS", 24 * 3600 * 1000),
         }
         values.update(overrides)
+        # Every connection (pools, the relay's lock, migrations, rebuilds) is opened from database_url.
+        values["database_url"] = with_pg_tls(values["database_url"],
+                                             {key: values[f"pg_{key}"] for key in PG_TLS_VARS})
+        foreign = [name for name, users in SECRET_USERS.items() if service not in users and os.environ.get(name)]
+        if foreign and values["env"] == "production":
+            log.warning("%s: %s set in this service's environment but not read (another service's secret); "
+                        "give each service only its own", service, ", ".join(foreign))
         if values["dev_tokens"] is None:  # unless said explicitly: on everywhere but production
             values["dev_tokens"] = values["env"] != "production"
         settings = cls(**values)
@@ -255,10 +318,17 @@ class Settings:
                 raise ValueError("PROGADMIN_SESSION_SECRET must be set in production")
             if not set(self.oidc_algorithms) <= {"RS256", "ES256", "PS256", "RS384", "ES384", "RS512", "ES512"}:
                 raise ValueError("PROGADMIN_OIDC_ALGORITHMS may name only asymmetric algorithms")
-        if self.env == "production" and self.link_secret == DEV_LINK_SECRET:
+        # Only the secrets this service uses are demanded (SECRET_USERS).
+        uses = {name for name, users in SECRET_USERS.items() if self.service in users}
+        if self.env == "production" and "PROGADMIN_LINK_SECRET" in uses and self.link_secret == DEV_LINK_SECRET:
             raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
-        if self.env == "production" and self.reporting_pseudonym_secret == DEV_PSEUDONYM_SECRET:
+        if (self.env == "production" and "PROGADMIN_REPORTING_PSEUDONYM_SECRET" in uses
+                and self.reporting_pseudonym_secret == DEV_PSEUDONYM_SECRET):
             raise ValueError("PROGADMIN_REPORTING_PSEUDONYM_SECRET must be set in production")
+        if self.pg_sslmode not in ("", *PG_SSLMODES):
+            raise ValueError(f"PROGADMIN_PG_SSLMODE must be one of {', '.join(PG_SSLMODES)}")
+        if self.dedupe_retention_days < 1 or self.idempotency_retention_hours < 1:
+            raise ValueError("PROGADMIN_DEDUPE_RETENTION_DAYS and PROGADMIN_IDEMPOTENCY_RETENTION_HOURS must be >= 1")
         if self.smtp_security not in ("none", "starttls", "tls"):
             raise ValueError("PROGADMIN_SMTP_SECURITY must be none, starttls or tls")
 

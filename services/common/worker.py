@@ -1,4 +1,11 @@
-"""A service's worker process: the outbox relay, the service's consumer and its own loops.
+"""A service's worker process: the outbox relay, the service's consumer, pruning and its own loops.
+
+Any number of worker processes of a service may run: their consumers share
+one group (Kafka spreads the partitions over them; a worker beyond the
+partition count waits as a standby), the relay's advisory lock lets one of
+them publish, and pruning's lets one of them prune at a time. Each answers
+its own health endpoint (`services.common.worker_health`) when
+PROGADMIN_WORKER_HEALTH_PORT is set.
 
 Every piece runs in a thread of its own; the main thread only waits for
 SIGTERM/SIGINT. Then each loop gets `worker_stop_grace_s` (3 s) in all to
@@ -20,11 +27,12 @@ import threading
 import time
 from collections.abc import Callable
 
-from services.common import broker, logs
+from services.common import broker, logs, pruning
 from services.common.config import Settings
 from services.common.consumer import EventConsumer, Handler
 from services.common.db import open_pool
 from services.common.outbox import Relay
+from services.common.worker_health import WorkerHealth
 
 log = logging.getLogger(__name__)
 Loop = Callable[[threading.Event], None]
@@ -34,12 +42,19 @@ def consumer_group(settings: Settings) -> str:
     return f"{settings.topic_prefix}progadmin.{settings.service}"
 
 
+def consumed_topics(settings: Settings, consumes: list[str]) -> list[str]:
+    # A service name means its events topic; a dotted name is a topic itself (the contacts topic).
+    return [settings.topic_prefix + s if "." in s else settings.topic(s) for s in consumes]
+
+
 def run_worker(settings: Settings, consumes: list[str], handlers: dict[str, Handler],
                stop: threading.Event | None = None, install_signals: bool = True,
-               loops: dict[str, Loop] | None = None) -> list[str]:
-    """Run relay, consumer and `loops` (name -> loop(stop)) in threads until `stop` is set (or a signal arrives).
+               loops: dict[str, Loop] | None = None, health: WorkerHealth | None = None) -> list[str]:
+    """Run relay, consumer, pruning and `loops` (name -> loop(stop)) in threads until `stop` is set (or a signal).
 
-    `consumes` names the producing services whose topics this one reads.
+    `consumes` names the producing services whose topics this one reads
+    (or a topic by its full unprefixed name, such as the contacts topic).
+    `health` answers the probes (default: one on PROGADMIN_WORKER_HEALTH_PORT, if set).
     Returns the names of the loops that did not finish within the grace
     period (their threads are daemons: they end with the process).
     """
@@ -48,14 +63,22 @@ def run_worker(settings: Settings, consumes: list[str], handlers: dict[str, Hand
     if install_signals:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
+    if health is None and settings.worker_health_port >= 0:
+        health = WorkerHealth(settings, groups=[consumer_group(settings)] if consumes else [],
+                              topics=consumed_topics(settings, consumes))
     targets: dict[str, Loop] = {"relay": Relay(settings).run}
     if consumes:
-        targets["consumer"] = lambda s: _consume(settings, consumes, handlers, s)
+        targets["consumer"] = lambda s: _consume(settings, consumes, handlers, s, health)
+    targets["pruning"] = lambda s: pruning.run(settings, s)
     targets.update(loops or {})
     threads = [threading.Thread(target=target, args=(stop,), name=name, daemon=True)
                for name, target in targets.items()]
     for t in threads:
         t.start()
+    if health is not None:
+        health.threads = threads
+        if health.port_in_use is None:
+            health.serve()
     log.info("worker %s started: %s%s", settings.service, ", ".join(targets),
              f" (consuming {consumes})" if consumes else "")
     stop.wait()
@@ -66,19 +89,26 @@ def run_worker(settings: Settings, consumes: list[str], handlers: dict[str, Hand
     if stuck:
         log.warning("worker %s: %s still busy after %.1f s; leaving it to be redone after the restart",
                     settings.service, ", ".join(stuck), settings.worker_stop_grace_s)
+    if health is not None:
+        health.close()
     log.info("worker %s stopped", settings.service)
     return stuck
 
 
-def _consume(settings: Settings, consumes: list[str], handlers: dict[str, Handler], stop: threading.Event) -> None:
+def _consume(settings: Settings, consumes: list[str], handlers: dict[str, Handler], stop: threading.Event,
+             health: WorkerHealth | None = None) -> None:
     """The consumer loop; waiting for the topics happens here too, so a silent broker never delays a stop."""
-    topics = [settings.topic(s) for s in consumes]
+    topics = consumed_topics(settings, consumes)
     _wait_for_topics(settings, topics, stop)
     if stop.is_set():
         return
     pool = open_pool(settings, name=f"{settings.service}-consumer")
     try:
-        EventConsumer(settings, pool, consumer_group(settings), topics, handlers).run(stop)
+        consumer = EventConsumer(settings, pool, consumer_group(settings), topics, handlers)
+        if health is not None:
+            # Read from the health server's thread: a copy of the set kafka-python keeps, no network call.
+            health.assignment = lambda: set(consumer._consumer.assignment()) if consumer._consumer else set()
+        consumer.run(stop)
     finally:
         pool.close(timeout=1)
 

@@ -70,11 +70,12 @@ def test_production_refuses_development_tokens_and_a_missing_provider(monkeypatc
     with pytest.raises(ValueError, match="SESSION_SECRET"):
         Settings.from_env("enrolment")
     monkeypatch.setenv("PROGADMIN_SESSION_SECRET", "a-session-secret-from-the-vault-0123456789")
+    Settings.from_env("enrolment")  # enrolment signs no links and makes no pseudonyms: it needs neither secret
     with pytest.raises(ValueError, match="LINK_SECRET"):
-        Settings.from_env("enrolment")
+        Settings.from_env("reporting")
     monkeypatch.setenv("PROGADMIN_LINK_SECRET", "another-real-secret-from-the-vault-987")
     with pytest.raises(ValueError, match="PSEUDONYM_SECRET"):
-        Settings.from_env("enrolment")
+        Settings.from_env("reporting")
     monkeypatch.setenv("PROGADMIN_REPORTING_PSEUDONYM_SECRET", "a-third-real-secret-from-the-vault-55")
     production = Settings.from_env("enrolment")
     assert not production.dev_tokens
