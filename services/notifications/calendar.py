@@ -1,10 +1,9 @@
 """Calendar attachments (.ics, RFC 5545 / iTIP).
 
-A session keeps one UID for its whole life (`<session id>@progadmin`, as in
-the sessions service's calendar feeds), so a
-change notice updates the entry people already have and a cancellation
-removes it; SEQUENCE is the session's version from the sessions events, so
-calendars apply updates in order and ignore stale ones.
+UID and SEQUENCE follow the one rule in services.common.calendar_identity,
+shared with the sessions service's calendar feeds: a change notice updates the
+entry people already have (from a mail or a feed), a cancellation removes it,
+and calendars apply updates in order and ignore stale ones.
 """
 
 from __future__ import annotations
@@ -15,19 +14,11 @@ from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from services.common.calendar_identity import identify, intake_uid, session_uid
 from services.notifications.rendering import label
 
-UID_DOMAIN = "progadmin"
 PRODID = "-//progadmin//notifications//NL"
-
-
-def session_uid(session_id: str) -> str:
-    """The same UID as the sessions service's calendar feeds, so feed and mail update one entry."""
-    return f"{session_id}@{UID_DOMAIN}"
-
-
-def intake_uid(intake_id: str) -> str:
-    return f"intake-{intake_id}@{UID_DOMAIN}"
+__all__ = ["intake_ics", "session_ics", "session_uid"]
 
 
 def _calendar(method: str) -> Calendar:
@@ -56,8 +47,7 @@ def session_ics(session: dict[str, Any], programme_name: str, language: str, *, 
     """The session as a REQUEST (new or updated) or CANCEL."""
     cal = _calendar("CANCEL" if cancel else "REQUEST")
     entry = Event()
-    entry.add("uid", session_uid(str(session["session_id"])))
-    entry.add("sequence", int(session["version"]))
+    identify(entry, session_uid(session["session_id"]), session["version"])
     entry.add("dtstamp", now or datetime.now(UTC))
     entry.add("dtstart", session["starts_at"].astimezone(UTC))
     entry.add("dtend", session["ends_at"].astimezone(UTC))
@@ -78,8 +68,7 @@ def intake_ics(intake_id: str, scheduled_at: datetime, sequence: int, location: 
                mail_from: str, attendee: tuple[str, str] | None, now: datetime | None = None) -> bytes:
     cal = _calendar("REQUEST")
     entry = Event()
-    entry.add("uid", intake_uid(intake_id))
-    entry.add("sequence", sequence)
+    identify(entry, intake_uid(intake_id), sequence)
     entry.add("dtstamp", now or datetime.now(UTC))
     entry.add("dtstart", scheduled_at.astimezone(UTC))
     entry.add("dtend", scheduled_at.astimezone(UTC) + timedelta(hours=1))

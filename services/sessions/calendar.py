@@ -16,6 +16,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 
 from services.common import audit
 from services.common.auth import Principal, current_principal, require_roles
+from services.common.calendar_identity import identify, session_uid
 from services.common.db import unit_of_work
 from services.sessions import db, domain
 from services.sessions.db import Row
@@ -45,7 +46,7 @@ def render(sessions: list[Row], name: str) -> bytes:
     for s in sessions:
         start = domain.local(s["starts_at"])
         event = Event()
-        event.add("uid", f"{s['id']}@progadmin")
+        identify(event, session_uid(s["id"]), s["version"])  # the same entry as the mails' .ics
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
         event.add("dtend", domain.local(domain.ends_at(s["starts_at"], s["duration_minutes"])))
@@ -53,7 +54,6 @@ def render(sessions: list[Row], name: str) -> bytes:
         if s["sequence_number"]:
             title += f" {s['sequence_number']}"
         event.add("summary", f"{title} ({s['region']})")
-        event.add("sequence", s["version"])
         event.add("status", "CANCELLED" if s["status"] == "cancelled" else "CONFIRMED"
                   if s["status"] in ("confirmed", "held") else "TENTATIVE")
         where = s["online_url"] if s["format"] == "online" else s["venue_address"]
