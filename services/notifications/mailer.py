@@ -78,20 +78,26 @@ class SmtpTransport:
     def __init__(self, settings: Settings, timeout: float = 15.0) -> None:
         self.settings = settings
         self.timeout = timeout
+        self._tls: ssl.SSLContext | None = None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """Built once: loading the trusted CAs takes tens of milliseconds, a mail's whole budget (issue 14)."""
+        if self._tls is None:
+            self._tls = ssl.create_default_context(cafile=self.settings.smtp_ca_file or None)
+        return self._tls
 
     def send(self, message: EmailMessage) -> None:
         s = self.settings
-        tls = ssl.create_default_context(cafile=s.smtp_ca_file or None)
         try:
             smtp: smtplib.SMTP
             if s.smtp_security == "tls":
                 smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
-                                        context=tls)
+                                        context=self._tls_context())
             else:
                 smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
             with smtp:
                 if s.smtp_security == "starttls":
-                    smtp.starttls(context=tls)
+                    smtp.starttls(context=self._tls_context())
                 if s.smtp_username:
                     smtp.login(s.smtp_username, s.smtp_password)
                 envelope_from = parseaddr(s.mail_from)[1]
