@@ -2,6 +2,7 @@
 
     python -m deploy.stack up [--detach]   start everything (foreground: Ctrl-C stops it all)
                          [--demo]     ... and then load the demo programme (deploy/demo) through the APIs
+                         [--workers N] N worker processes per service, in one consumer group (default 1)
     python -m deploy.stack down            stop what `up` started (detached, or left over after a crash)
     python -m deploy.stack status          show what runs and whether it answers
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,10 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deploy import identity, infra, proxy
+from deploy import identity, infra
 from deploy.stack_control import down, status
 from deploy.stack_model import (
-    COLOURS,
     LOCAL,
     LOGS,
     READY_TIMEOUT,
@@ -47,7 +46,8 @@ from deploy.stack_model import (
     stop_recorded,
     write_state,
 )
-from deploy.supervisor import Child, alive, launch, loud, say, stop_pids, supervise, tail
+from deploy.stack_services import build_urls, print_summary, start_children
+from deploy.supervisor import alive, loud, say, stop_pids, supervise, tail
 
 # -- up ------------------------------------------------------------------------------------------------
 
@@ -184,76 +184,6 @@ def run_once(argv: list[str], name: str, env: dict[str, str]) -> None:
         raise StackError(f"`python {' '.join(argv[1:])}` failed with exit code {result.returncode} (output above)")
 
 
-def gunicorn_bin() -> str:
-    beside = Path(sys.executable).parent / "gunicorn"
-    found = str(beside) if beside.exists() else shutil.which("gunicorn")
-    if not found:
-        raise StackError("gunicorn not found: run deploy/bootstrap.sh")
-    return found
-
-
-def has_control_socket(gunicorn: str) -> bool:
-    """Recent gunicorn opens a control socket, by default at one shared path in $HOME: four masters would clash."""
-    return "--control-socket" in subprocess.run([gunicorn, "--help"], capture_output=True, text=True).stdout
-
-
-def start_children(stack: Stack) -> None:
-    gunicorn = gunicorn_bin()
-    ctl = has_control_socket(gunicorn)
-    (LOCAL / "run").mkdir(exist_ok=True)
-    # First, so notifications' sender finds a server; mails land in .local/mail.
-    stack.children.append(Child("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"],
-                                "services.notifications.smtp_sink", "37"))
-    for i, svc in enumerate(SERVICES):
-        colour = COLOURS[i % len(COLOURS)]
-        # One metrics folder per service so /metrics sums that service's gunicorn workers.
-        metrics_dir = LOCAL / "metrics" / svc
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        listener = stack.held[svc]
-        listener.listen(128)
-        stack.children.append(Child(
-            f"{svc}-web",
-            ["env", f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}",
-             gunicorn, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-             # gunicorn takes the socket the stack bound when it chose the port: no one can take it meanwhile.
-             "--bind", f"fd://{listener.fileno()}", "--workers", "2", "--access-logfile", "-",
-             *(["--control-socket", str(LOCAL / "run" / f"{svc}-web.ctl")] if ctl else []),
-             f"services.{svc}.app:create_app()"],
-            f"services.{svc}.app", colour, pass_fds=(listener.fileno(),)))
-        stack.children.append(Child(
-            f"{svc}-worker", [sys.executable, "-m", f"services.{svc}.worker"], f"services.{svc}.worker", colour))
-    stack.proxy = proxy.Proxy(stack.ports["origin"], {svc: stack.ports[svc] for svc in SERVICES}, LOCAL / "nginx")
-    for name in ("origin", "smtp", "smtp_web"):
-        release(stack, name)
-    stack.children.append(Child("nginx", stack.proxy.argv(), str(stack.proxy.config), "1"))
-    for child in stack.children:
-        child.log = LOGS / f"{child.name}.log"
-        launch(child, stack.env, ROOT, to_files=stack.detach)
-
-
-def build_urls(stack: Stack) -> None:
-    assert stack.pg is not None and stack.kafka is not None
-    services = {}
-    for svc in SERVICES:
-        base = f"http://127.0.0.1:{stack.ports[svc]}"
-        services[svc] = {
-            "base": base, "api": f"{base}/api/v1", "docs": f"{base}/api/v1/docs",
-            "openapi": f"{base}/api/v1/openapi.json", "livez": f"{base}/livez", "readyz": f"{base}/readyz",
-            "metrics": f"{base}/metrics",
-        }
-    origin = f"http://127.0.0.1:{stack.ports['origin']}"
-    stack.urls = {
-        "origin": origin,
-        "identity_provider": stack.keycloak.issuer if stack.keycloak else None,
-        "services": services,
-        "kafka_bootstrap": stack.kafka.bootstrap,
-        "mail": {"smtp": f"127.0.0.1:{stack.ports['smtp']}", "page": f"http://127.0.0.1:{stack.ports['smtp_web']}/"},
-        # No passwords here: this goes to the terminal and to stack.json.
-        "postgres": {svc: f"postgresql://{svc}@127.0.0.1:{stack.pg.port}/progadmin_{svc}" for svc in SERVICES},
-    }
-
-
 def wait_until_live(stack: Stack) -> bool:
     """Wait for every web process's /livez; report children that die meanwhile."""
     pending = {svc: stack.urls["services"][svc]["livez"] for svc in SERVICES}
@@ -276,42 +206,6 @@ def report_infra_deaths(stack: Stack) -> None:
     if kafka is not None and kafka.poll() is not None and not stack.kafka_reported:
         stack.kafka_reported = True
         loud(f"Kafka exited unexpectedly with code {kafka.returncode}; see {LOGS / 'kafka.log'}")
-
-
-def print_summary(stack: Stack, timings: dict[str, float]) -> None:
-    lines = [f"progadmin:  {stack.urls['origin']}/   <- open this; sign in as a demo user below", "",
-             f"up in {timings['total']:.1f}s (PostgreSQL {timings['postgres']:.1f}s, "
-             f"Kafka {timings['kafka']:.1f}s, migrate+topics {timings['setup']:.1f}s, "
-             f"services {timings['services']:.1f}s, Keycloak {timings.get('keycloak', 0):.1f}s)", ""]
-    kc = stack.keycloak
-    if kc is not None:
-        lines.append(f"{'sign-in':<14} {kc.issuer}  (admin console {kc.url}/admin/, "
-                     f"user {kc.admin_user} / {kc.admin_password})")
-        users = ", ".join(f"{user} ({role})" for user, role in identity.DEMO_USERS.items())
-        lines.append(f"{'demo users':<14} {users}; password {kc.demo_password}")
-        lines.append(f"{'API clients':<14} {', '.join(identity.DEMO_CONSUMERS)} (client credentials, "
-                     f"secret {kc.consumer_secret})")
-        lines.append("")
-    for svc in SERVICES:
-        u = stack.urls["services"][svc]
-        lines.append(f"{svc:<14} {u['base']}")
-        for key in ("api", "docs", "openapi", "livez", "readyz", "metrics"):
-            lines.append(f"{'':<14}   {key:<8} {u[key]}")
-    lines += ["", f"{'Kafka':<14} {stack.urls['kafka_bootstrap']}"]
-    lines.append(f"{'Mail (SMTP)':<14} {stack.urls['mail']['smtp']}   received mail: {stack.urls['mail']['page']}")
-    for url in stack.urls["postgres"].values():
-        lines.append(f"{'PostgreSQL':<14} {url}")
-    py = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else sys.executable
-    lines += ["", f"dev token (development only): {py} -m services.common.auth mint --role fund_admin"]
-    if stack.detach:
-        lines += [f"logs:   {LOGS}/<name>.log", "stop:   deploy/down"]
-    else:
-        lines += [f"logs:   here; Kafka's also in {LOGS / 'kafka.log'}", "stop:   Ctrl-C (or deploy/down elsewhere)"]
-    width = max(len(line) for line in lines)
-    say("=" * width, colour="1;32")
-    for line in lines:
-        say(line, colour="1;32")
-    say("=" * width, colour="1;32")
 
 
 def shutdown(stack: Stack) -> None:
@@ -343,14 +237,14 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def up(detach: bool, background: bool = False, demo: bool = False) -> int:
+def up(detach: bool, background: bool = False, demo: bool = False, workers: int = 1) -> int:
     """Start everything and supervise it until Ctrl-C or SIGTERM (`deploy/down`).
 
     `detach` starts the same supervisor as a background process (`--background`, output in
     .local/logs/stack.log), follows its output until the platform is ready, and returns.
     """
     if detach:
-        result = start_in_background()
+        result = start_in_background(workers)
         return run_demo() if demo and result == 0 else result
     started = time.monotonic()
     timings: dict[str, float] = {}
@@ -360,7 +254,7 @@ def up(detach: bool, background: bool = False, demo: bool = False) -> int:
     LOCAL.mkdir(exist_ok=True)
     LOGS.mkdir(exist_ok=True)
     clear_leftovers()
-    stack = Stack(detach=background, ports=choose_ports())
+    stack = Stack(detach=background, ports=choose_ports(), workers=workers)
     hold_ports(stack)
     stop_tail = threading.Event()
     try:
@@ -418,7 +312,7 @@ def run_demo(env: dict[str, str] | None = None) -> int:
     return code
 
 
-def start_in_background() -> int:
+def start_in_background(workers: int = 1) -> int:
     """Run the supervisor detached from this terminal; show its output until the platform is ready."""
     check_modules()
     LOCAL.mkdir(exist_ok=True)
@@ -429,7 +323,8 @@ def start_in_background() -> int:
     log = LOGS / "stack.log"
     offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "deploy.stack", "up", "--background"], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "deploy.stack", "up", "--background",
+                                 "--workers", str(workers)], cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     with open(log, "rb") as fh:
         fh.seek(offset)
@@ -458,12 +353,17 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--background", action="store_true", help=argparse.SUPPRESS)  # what --detach starts
     p_up.add_argument("--demo", action="store_true",
                       help="once everything is up, load the demo programme through the APIs (a few minutes)")
+    p_up.add_argument("--workers", type=int, default=int(os.environ.get("PROGADMIN_WORKERS") or 1), metavar="N",
+                      help="worker processes per service, in one consumer group (default 1; "
+                           "more than the partition count wait as standbys)")
     sub.add_parser("down", help="stop a detached (or left-over) stack")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            return up(args.detach, background=args.background, demo=args.demo)
+            if args.workers < 1:
+                parser.error("--workers must be at least 1")
+            return up(args.detach, background=args.background, demo=args.demo, workers=args.workers)
         return down() if args.command == "down" else status()
     except (StackError, infra.InfraError) as exc:
         loud(str(exc))

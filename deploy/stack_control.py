@@ -83,6 +83,10 @@ def status() -> int:
         web = state["urls"].get("services", {}).get(proc["name"].removesuffix("-web"))
         if proc["name"].endswith("-web") and web:
             extra = f"  {web['livez']} -> {http_status(web['livez']) or 'no answer'}"
+        worker = next((s.get("workers", {}).get(proc["name"]) for s in state["urls"].get("services", {}).values()
+                       if proc["name"] in s.get("workers", {})), None)
+        if worker:  # a worker's own readiness: its database and Kafka
+            extra = f"  {worker}/readyz -> {http_status(worker + '/readyz', timeout=3) or 'no answer'}"
         up_ = "up" if alive(proc["pid"], proc["marker"]) else "DOWN"
         say(f"  {proc['name']:<22} pid {proc['pid']:<7} {up_}{extra}")
     return 0

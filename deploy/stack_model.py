@@ -53,6 +53,9 @@ class Stack:
     # Ports held from the moment they are chosen until their server starts (see choose_ports).
     held: dict[str, socket.socket] = field(default_factory=dict)
     ready: bool = False
+    # Worker processes per service (`--workers N`) and each worker's health port, by process name.
+    workers: int = 1
+    health_ports: dict[str, int] = field(default_factory=dict)
     started_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-PREFIX_WIDTH = len("migrate-notifications")
+PREFIX_WIDTH = len("notifications-worker-1")
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 30.0
 HEALTHY_AFTER_S = 60.0  # a child that ran this long starts its backoff afresh
@@ -43,6 +43,7 @@ class Child:
     restarts: int = 0
     backoff_s: float = BACKOFF_START_S
     restart_at: float | None = None
+    last_exit: str = ""  # how the previous run ended, repeated when it is restarted
 
 
 _print_lock = threading.Lock()
@@ -157,15 +158,18 @@ def supervise(children: list[Child], env: dict[str, str], cwd: Path, to_files: b
             continue
         if child.restart_at is None:
             where = f"; its log: {child.log}" if child.log else ""
-            loud(f"{child.name} exited unexpectedly with code {code}{where}; "
-                 f"restarting in {child.backoff_s:.0f}s")
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            child.last_exit = f"pid {child.proc.pid}, {how}, after {now - child.started_at:.0f}s"
+            loud(f"{child.name} died ({child.last_exit}){where}; restarting it in {child.backoff_s:.0f}s "
+                 f"(the wait doubles up to {BACKOFF_MAX_S:.0f}s while it keeps dying)")
             child.restart_at = now + child.backoff_s
             child.backoff_s = min(child.backoff_s * 2, BACKOFF_MAX_S)
         elif now >= child.restart_at:
             child.restart_at = None
             child.restarts += 1
             launch(child, env, cwd, to_files)
-            say(f"{child.name} restarted (pid {child.proc.pid}, restart {child.restarts})")
+            say(f"{child.name} restarted: pid {child.proc.pid}, restart {child.restarts} "
+                f"(the previous run: {child.last_exit})")
             if on_restart is not None:
                 on_restart(child)
 
