@@ -47,14 +47,27 @@ class Programme:
 
     def __init__(self, n: Notifier, name: str = "Vanzelfsprekend Gezond en Veilig", reminder_hours: int = 48,
                  teaser: str = "Wanneer sprak u voor het laatst een collega aan op onveilig gedrag?",
-                 follow_up: str = "Tips en oefenopdrachten voor de whiteboard-methode.") -> None:
+                 follow_up: str = "Tips en oefenopdrachten voor de whiteboard-methode.", v2: bool = False) -> None:
         self.n = n
+        # v2: enrolment's events as produced now, people by id, their contact data as a contacts-topic record.
+        self.v2 = v2
         self.programme_id = uid()
         n.feed("enrolment", "ProgrammeOpened", self.programme_id, {
             "programme_id": self.programme_id, "name": name, "regions": ["Noord", "Midden", "Zuid"],
             "planned_sessions": {"dialogue": 9, "intervision": 6}, "max_delegates_per_company": 4,
             "session_rules": {"min_duration_minutes": 60, "max_duration_minutes": 210, "online_facilitators": 2},
             "teaser_question": teaser, "reminder_hours_before": reminder_hours, "follow_up_info": follow_up})
+
+    def contact_details(self, p: Person) -> dict[str, Any]:
+        """A record of the compacted contacts topic (the consumer's handler table dispatches it by type)."""
+        return self.n.feed("enrolment", "ContactDetailsChanged", p.person_id, p.contact())
+
+    def _with_director(self, name: str, c: Company, data: dict[str, Any]) -> dict[str, Any]:
+        if not self.v2:
+            return self.n.feed("enrolment", name, c.enrolment_id, {**data, "director": c.director.contact()})
+        event = self.n.feed("enrolment", name, c.enrolment_id, {**data, "director_id": c.director.person_id}, major=2)
+        self.contact_details(c.director)  # after the event: the worse order of the two topics
+        return event
 
     def _ref(self, c: Company) -> dict[str, Any]:
         return {"enrolment_id": c.enrolment_id, "company_id": c.company_id, "programme_id": self.programme_id}
@@ -67,9 +80,9 @@ class Programme:
         return c
 
     def intake(self, c: Company, at: datetime, sequence: int = 0, intake_id: str | None = None) -> dict[str, Any]:
-        return self.n.feed("enrolment", "IntakeScheduled", c.enrolment_id, {
+        return self._with_director("IntakeScheduled", c, {
             **self._ref(c), "intake_id": intake_id or uid(), "scheduled_at": at.isoformat(),
-            "location": "Kantoor " + c.name, "sequence": sequence, "director": c.director.contact()})
+            "location": "Kantoor " + c.name, "sequence": sequence})
 
     def intake_held(self, c: Company, ok: bool = True) -> dict[str, Any]:
         return self.n.feed("enrolment", "IntakeHeld", c.enrolment_id, {
@@ -79,18 +92,24 @@ class Programme:
             "assessed_level": 4 if ok else 2, "meets_admission_rule": ok})
 
     def admit(self, c: Company) -> dict[str, Any]:
-        return self.n.feed("enrolment", "CompanyAdmitted", c.enrolment_id, {
-            **self._ref(c), "region": c.region, "admitted_on": "2026-03-02", "director": c.director.contact()})
+        return self._with_director("CompanyAdmitted", c, {**self._ref(c), "region": c.region,
+                                                          "admitted_on": "2026-03-02"})
 
     def decline(self, c: Company, reason: str = "Onvoldoende commitment van de directie") -> dict[str, Any]:
-        return self.n.feed("enrolment", "CompanyDeclined", c.enrolment_id, {
-            **self._ref(c), "reason": reason, "declined_on": "2026-03-02", "director": c.director.contact()})
+        return self._with_director("CompanyDeclined", c, {**self._ref(c), "reason": reason,
+                                                          "declined_on": "2026-03-02"})
 
-    def delegate(self, c: Company, p: Person, job_level: str = "manager") -> dict[str, Any]:
+    def delegate(self, c: Company, p: Person, job_level: str = "manager", contact: bool = True) -> dict[str, Any]:
+        """Delegate `p`; in v2 mode their contact record follows, unless `contact` is False (not arrived yet)."""
         c.delegates.append(p)
-        return self.n.feed("enrolment", "ParticipantDelegated", c.enrolment_id, {
-            **self._ref(c), "region": c.region, "person_id": p.person_id, "contact": p.contact(),
-            "job_level": job_level, "below_management": job_level not in ("manager", "supervisor")})
+        data = {**self._ref(c), "region": c.region, "person_id": p.person_id, "job_level": job_level,
+                "below_management": job_level not in ("manager", "supervisor")}
+        if not self.v2:
+            return self.n.feed("enrolment", "ParticipantDelegated", c.enrolment_id, {**data, "contact": p.contact()})
+        event = self.n.feed("enrolment", "ParticipantDelegated", c.enrolment_id, data, major=2)
+        if contact:
+            self.contact_details(p)
+        return event
 
     def withdraw(self, c: Company) -> dict[str, Any]:
         return self.n.feed("enrolment", "CompanyWithdrew", c.enrolment_id, {
