@@ -75,3 +75,24 @@ fi
 # Keycloak's build phase (about 40 s, once): stamped inside the distribution, so it reruns only when
 # the build options in deploy/identity.py change.
 .venv/bin/python -c "from deploy.identity import build; build()"
+
+# Validators of the deployment files (python -m deploy.manifests, tests/unit/test_deploy_validation.py),
+# built with Go from the Go module proxy into .local/bin, never fetched at run time:
+#   - kustomize, pinned, so the rendering CI checks does not depend on whichever kubectl is on PATH;
+#   - composeconfig (deploy/tools/composeconfig): compose-go, the loader of `docker compose config`.
+# The Kubernetes JSON schemas come with the dev dependencies (kubernetes-validate, PyPI).
+KUSTOMIZE_VERSION=v5.5.0
+if [ ! -x .local/bin/kustomize ] || [ ! -f ".local/bin/.kustomize-$KUSTOMIZE_VERSION" ]; then
+  log "building kustomize $KUSTOMIZE_VERSION (Go module proxy) into .local/bin"
+  mkdir -p .local/bin
+  GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  rm -f .local/bin/.kustomize-*; touch ".local/bin/.kustomize-$KUSTOMIZE_VERSION"
+fi
+compose_stamp=".local/bin/.composeconfig-$(cat deploy/tools/composeconfig/go.mod deploy/tools/composeconfig/go.sum \
+  deploy/tools/composeconfig/main.go | sha1sum | cut -c1-12)"
+if [ ! -x .local/bin/composeconfig ] || [ ! -f "$compose_stamp" ]; then
+  log "building composeconfig (compose-go, Go module proxy) into .local/bin"
+  mkdir -p .local/bin
+  (cd deploy/tools/composeconfig && GOFLAGS=-buildvcs=false go build -o "$ROOT/.local/bin/composeconfig" .)
+  rm -f .local/bin/.composeconfig-*; touch "$compose_stamp"
+fi
