@@ -336,6 +336,13 @@ class KafkaBroker:
                 self.proc.wait()
         self.proc = None
 
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        """The JVMs started (one here; a KafkaCluster has one per node), for supervisors and state files."""
+        return [self.proc] if self.proc is not None else []
+
+    def config_path(self) -> Path:
+        return self.datadir / "server.properties"
+
     def kill(self) -> None:
         """Stop abruptly, as a crash or a network loss would."""
         if self.proc is not None and self.proc.poll() is None:

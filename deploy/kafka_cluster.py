@@ -8,6 +8,7 @@ fixture, so fault tests kill and restart real brokers of a real quorum.
 
 from __future__ import annotations
 
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -75,6 +76,19 @@ class KafkaCluster:
             for i in range(brokers)
         ]
 
+    @staticmethod
+    def port_names(brokers: int) -> list[str]:
+        """The local stack's names for the nodes' ports: node 1 has `kafka`/`kafka_controller`, node N `kafka_N`/..."""
+        return [name for n in range(1, brokers + 1)
+                for name in (("kafka", "kafka_controller") if n == 1 else (f"kafka_{n}", f"kafka_controller_{n}"))]
+
+    @classmethod
+    def on_ports(cls, datadir: Path, ports: dict[str, int], brokers: int, **broker_kwargs: Any) -> KafkaCluster:
+        """A cluster on the ports the local stack chose (named as `port_names` says)."""
+        names = cls.port_names(brokers)
+        return cls(datadir, brokers, ports=[ports[n] for n in names[0::2]],
+                   controller_ports=[ports[n] for n in names[1::2]], **broker_kwargs)
+
     def _existing_cluster_id(self) -> str | None:
         """Reuse the id a previous run formatted, so `deploy/up` restarts the same cluster."""
         meta = self.datadir / "node-1" / "logs" / "meta.properties"
@@ -92,17 +106,33 @@ class KafkaCluster:
     def node(self, node_id: int) -> KafkaBroker:
         return next(n for n in self.nodes if n.node_id == node_id)
 
-    def start(self, *, timeout: float = 120) -> None:
-        """Start every node at once (a quorum needs a majority up) and wait until all are registered."""
+    def start(self, *, timeout: float = 120, log_path: Path | None = None) -> None:
+        """Start every node at once (a quorum needs a majority up) and wait until all are registered.
+
+        With `log_path` (e.g. logs/kafka.log) node N logs to logs/kafka-N.log; else to its own datadir.
+        """
+        def launch(node: KafkaBroker) -> None:
+            node.launch(log_path=self.log_path(node, log_path))
+
         try:
             # Formatting is one JVM per node; run them side by side.
             with ThreadPoolExecutor(len(self.nodes)) as pool:
-                list(pool.map(lambda n: n.launch(), self.nodes))
+                list(pool.map(launch, self.nodes))
             for node in self.nodes:
                 node.wait(timeout, brokers=len(self.nodes))
         except Exception:
             self.stop()
             raise
+
+    @staticmethod
+    def log_path(node: KafkaBroker, log_path: Path | None) -> Path | None:
+        return log_path.with_name(f"{log_path.stem}-{node.node_id}{log_path.suffix}") if log_path else None
+
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [p for node in self.nodes for p in node.processes()]
+
+    def config_paths(self) -> list[Path]:
+        return [node.config_path() for node in self.nodes]
 
     def stop(self) -> None:
         for node in self.nodes:

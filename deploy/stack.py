@@ -3,6 +3,7 @@
     python -m deploy.stack up [--detach]   start everything (foreground: Ctrl-C stops it all)
                          [--demo]     ... and then load the demo programme (deploy/demo) through the APIs
                          [--workers N] N worker processes per service, in one consumer group (default 1)
+                         [--brokers N] N Kafka nodes (KRaft quorum; topics get replication 3 from 3 nodes)
     python -m deploy.stack down            stop what `up` started (detached, or left over after a crash)
     python -m deploy.stack status          show what runs and whether it answers
 
@@ -81,10 +82,10 @@ def clear_leftovers() -> None:
         say("cleaning up what a previous stack left behind")
         stop_recorded(state)
     # Two brokers on one data dir corrupt each other's metadata; find one by its config path even unrecorded.
-    config = str(LOCAL / "kafka" / "server.properties")
-    for pid in stray_kafkas(config):
-        say(f"stopping a Kafka (pid {pid}) left running on {LOCAL / 'kafka'}")
-        stop_pids([("kafka", pid, config)], 30)
+    for config in [LOCAL / "kafka" / "server.properties", *LOCAL.glob("kafka-cluster/node-*/server.properties")]:
+        for pid in stray_kafkas(str(config)):
+            say(f"stopping a Kafka (pid {pid}) left running on {config.parent}")
+            stop_pids([("kafka", pid, str(config))], 30)
     pidfile = pg_datadir() / "postmaster.pid"
     if pidfile.exists():
         # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
@@ -145,11 +146,15 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
     t0 = time.monotonic()
     partitions = int(os.environ.get("PROGADMIN_TOPIC_PARTITIONS") or 6)
     def start_kafka() -> None:
-        stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
-                                        default_partitions=partitions)
+        if stack.brokers > 1:  # its own data dir: a single broker's metadata names a quorum of one
+            stack.kafka = infra.KafkaCluster.on_ports(LOCAL / "kafka-cluster", stack.ports, stack.brokers,
+                                                      default_partitions=partitions)
+        else:
+            stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
+                                            default_partitions=partitions)
         stack.kafka.start(log_path=LOGS / "kafka.log")
 
-    start_retrying(stack, ("kafka", "kafka_controller"), start_kafka)
+    start_retrying(stack, tuple(infra.KafkaCluster.port_names(stack.brokers)), start_kafka)
     assert stack.kafka is not None
     write_state(stack)
     timings["kafka"] = time.monotonic() - t0
@@ -163,6 +168,7 @@ def start_infra(stack: Stack, timings: dict[str, float]) -> None:
         "PROGADMIN_KAFKA_BOOTSTRAP": stack.kafka.bootstrap,
         "PROGADMIN_PG_PORT": str(stack.pg.port),
         "PROGADMIN_TOPIC_PARTITIONS": str(partitions),
+        "PROGADMIN_TOPIC_REPLICATION": str(min(3, stack.brokers)),
         "PROGADMIN_SMTP_HOST": "127.0.0.1",
         "PROGADMIN_SMTP_PORT": str(stack.ports["smtp"]),
         "PROGADMIN_SMTP_WEB_PORT": str(stack.ports["smtp_web"]),
@@ -202,10 +208,10 @@ def wait_until_live(stack: Stack) -> bool:
 
 def report_infra_deaths(stack: Stack) -> None:
     """Kafka or Keycloak dying is shouted about once; the services ride it out (the outbox keeps writes)."""
-    kafka = stack.kafka.proc if stack.kafka else None
-    if kafka is not None and kafka.poll() is not None and not stack.kafka_reported:
-        stack.kafka_reported = True
-        loud(f"Kafka exited unexpectedly with code {kafka.returncode}; see {LOGS / 'kafka.log'}")
+    for kafka in stack.kafka.processes() if stack.kafka else []:
+        if kafka.poll() is not None and not stack.kafka_reported:
+            stack.kafka_reported = True
+            loud(f"a Kafka node exited unexpectedly with code {kafka.returncode}; see {LOGS}/kafka*.log")
 
 
 def shutdown(stack: Stack) -> None:
@@ -237,14 +243,14 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def up(detach: bool, background: bool = False, demo: bool = False, workers: int = 1) -> int:
+def up(detach: bool, background: bool = False, demo: bool = False, workers: int = 1, brokers: int = 1) -> int:
     """Start everything and supervise it until Ctrl-C or SIGTERM (`deploy/down`).
 
     `detach` starts the same supervisor as a background process (`--background`, output in
     .local/logs/stack.log), follows its output until the platform is ready, and returns.
     """
     if detach:
-        result = start_in_background(workers)
+        result = start_in_background(workers, brokers)
         return run_demo() if demo and result == 0 else result
     started = time.monotonic()
     timings: dict[str, float] = {}
@@ -254,7 +260,7 @@ def up(detach: bool, background: bool = False, demo: bool = False, workers: int 
     LOCAL.mkdir(exist_ok=True)
     LOGS.mkdir(exist_ok=True)
     clear_leftovers()
-    stack = Stack(detach=background, ports=choose_ports(), workers=workers)
+    stack = Stack(detach=background, ports=choose_ports(brokers), workers=workers, brokers=brokers)
     hold_ports(stack)
     stop_tail = threading.Event()
     try:
@@ -262,7 +268,9 @@ def up(detach: bool, background: bool = False, demo: bool = False, workers: int 
         keycloak_thread = start_keycloak(stack, timings)
         start_infra(stack, timings)
         if not background:
-            threading.Thread(target=tail, args=(LOGS / "kafka.log", "kafka", stop_tail), daemon=True).start()
+            for n in range(1, brokers + 1) if brokers > 1 else [0]:
+                log, name = (LOGS / f"kafka-{n}.log", f"kafka-{n}") if n else (LOGS / "kafka.log", "kafka")
+                threading.Thread(target=tail, args=(log, name, stop_tail), daemon=True).start()
         t0 = time.monotonic()
         for svc in SERVICES:
             run_once([sys.executable, "-m", "services.common.migrate", svc], f"migrate-{svc}", stack.env)
@@ -312,7 +320,7 @@ def run_demo(env: dict[str, str] | None = None) -> int:
     return code
 
 
-def start_in_background(workers: int = 1) -> int:
+def start_in_background(workers: int = 1, brokers: int = 1) -> int:
     """Run the supervisor detached from this terminal; show its output until the platform is ready."""
     check_modules()
     LOCAL.mkdir(exist_ok=True)
@@ -324,7 +332,7 @@ def start_in_background(workers: int = 1) -> int:
     offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "deploy.stack", "up", "--background",
-                                 "--workers", str(workers)], cwd=ROOT,
+                                 "--workers", str(workers), "--brokers", str(brokers)], cwd=ROOT,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     with open(log, "rb") as fh:
         fh.seek(offset)
@@ -356,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--workers", type=int, default=int(os.environ.get("PROGADMIN_WORKERS") or 1), metavar="N",
                       help="worker processes per service, in one consumer group (default 1; "
                            "more than the partition count wait as standbys)")
+    p_up.add_argument("--brokers", type=int, default=int(os.environ.get("PROGADMIN_BROKERS") or 1), metavar="N",
+                      help="Kafka nodes (default 1); 3 gives a KRaft quorum and topics with replication 3")
     sub.add_parser("down", help="stop a detached (or left-over) stack")
     sub.add_parser("status", help="show what runs")
     args = parser.parse_args(argv)
@@ -363,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "up":
             if args.workers < 1:
                 parser.error("--workers must be at least 1")
-            return up(args.detach, background=args.background, demo=args.demo, workers=args.workers)
+            if args.brokers < 1:
+                parser.error("--brokers must be at least 1")
+            return up(args.detach, background=args.background, demo=args.demo, workers=args.workers,
+                      brokers=args.brokers)
         return down() if args.command == "down" else status()
     except (StackError, infra.InfraError) as exc:
         loud(str(exc))

@@ -74,9 +74,10 @@ def status() -> int:
     if state.get("postgres"):
         pg_port = state["postgres"]["port"]
         say(f"  {'postgres':<22} port {pg_port:<6} {'up' if infra.port_in_use(pg_port) else 'DOWN'}")
-    kafka_pid = state["kafka"]["pid"]
-    if kafka_pid:
-        say(f"  {'kafka':<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
+    kafka_pids = [p for p in state["kafka"].get("pids") or [state["kafka"]["pid"]] if p]
+    for n, kafka_pid in enumerate(kafka_pids, 1):
+        name = f"kafka-{n}" if len(kafka_pids) > 1 else "kafka"
+        say(f"  {name:<22} pid {kafka_pid:<7} {'up' if alive(kafka_pid, 'kafka.Kafka') else 'DOWN'}"
             f"  {state['kafka']['bootstrap']}")
     for proc in state["processes"]:
         extra = ""

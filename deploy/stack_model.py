@@ -43,7 +43,8 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     pg: infra.PostgresServer | None = None
-    kafka: infra.KafkaBroker | None = None
+    kafka: infra.KafkaBroker | infra.KafkaCluster | None = None
+    brokers: int = 1  # `--brokers N`: a KafkaCluster of N KRaft nodes instead of one broker
     keycloak: identity.KeycloakServer | None = None
     keycloak_error: str = ""
     proxy: proxy.Proxy | None = None
@@ -82,7 +83,8 @@ def write_state(stack: Stack) -> None:
         "started_at": stack.started_at,
         "ports": stack.ports,
         "postgres": {"datadir": str(stack.pg.datadir), "port": stack.pg.port} if stack.pg else None,
-        "kafka": {"pid": kafka.proc.pid if kafka and kafka.proc else None,
+        "kafka": {"pid": kafka.processes()[0].pid if kafka and kafka.processes() else None,
+                  "pids": [p.pid for p in kafka.processes()] if kafka else [],
                   "bootstrap": kafka.bootstrap if kafka else None},
         "keycloak": {"pid": stack.keycloak.proc.pid if stack.keycloak and stack.keycloak.proc else None},
         "processes": [
@@ -103,14 +105,15 @@ def state_running(state: dict[str, Any]) -> bool:
     if state.get("mode") == "foreground":
         return False  # its `up` died without cleaning up: what is left over is debris
     procs = state.get("processes", [])
-    return alive(state["kafka"]["pid"], "kafka.Kafka") or any(alive(p["pid"], p["marker"]) for p in procs)
+    kafkas = state["kafka"].get("pids") or [state["kafka"]["pid"]]
+    return any(alive(pid, "kafka.Kafka") for pid in kafkas) or any(alive(p["pid"], p["marker"]) for p in procs)
 
 
 def stop_recorded(state: dict[str, Any]) -> None:
     """Stop what a state file lists: services, then Kafka, then PostgreSQL (the reverse of startup)."""
     stop_pids([(p["name"], p["pid"], p["marker"]) for p in state.get("processes", [])], STOP_GRACE)
     # Kafka flushes and closes its logs on SIGTERM; give it longer than a web process.
-    stop_pids([("kafka", state["kafka"]["pid"], "kafka.Kafka")], 30)
+    stop_pids([("kafka", pid, "kafka.Kafka") for pid in state["kafka"].get("pids") or [state["kafka"]["pid"]]], 30)
     keycloak_pid = int((state.get("keycloak") or {}).get("pid") or 0)
     stop_pids([("keycloak", keycloak_pid, "keycloak")], 30)
     if state.get("postgres"):
@@ -193,13 +196,16 @@ def pg_datadir() -> Path:
     return base / "pg"
 
 
-def choose_ports() -> dict[str, int]:
+def choose_ports(brokers: int = 1) -> dict[str, int]:
     taken: set[int] = set()
     ports = {
         "postgres": pick_port("PROGADMIN_PG_PORT", 55432, taken),
         "kafka": pick_port("PROGADMIN_KAFKA_PORT", 19092, taken),
         "kafka_controller": pick_port("PROGADMIN_KAFKA_CONTROLLER_PORT", 19093, taken),
     }
+    for n in range(2, brokers + 1):  # further nodes of a cluster: 19094/19095, 19096/19097, ...
+        ports[f"kafka_{n}"] = pick_port(f"PROGADMIN_KAFKA_PORT_{n}", 19090 + 2 * n, taken)
+        ports[f"kafka_controller_{n}"] = pick_port(f"PROGADMIN_KAFKA_CONTROLLER_PORT_{n}", 19091 + 2 * n, taken)
     for svc in SERVICES:
         ports[svc] = pick_port(f"PROGADMIN_{svc.upper()}_PORT", HTTP_PORTS[svc], taken)
     # The one origin (nginx) and the identity provider (Keycloak, with its management port).
