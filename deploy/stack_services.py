@@ -54,7 +54,8 @@ def worker_children(stack: Stack, svc: str, colour: str) -> list[Child]:
             port = infra.free_port()
         stack.health_ports[name] = port
         children.append(Child(
-            name, ["env", f"PROGADMIN_WORKER_HEALTH_PORT={port}", sys.executable, "-m", f"services.{svc}.worker"],
+            name, ["env", f"PROGADMIN_WORKER_HEALTH_PORT={port}", "PROGADMIN_WORKER_HEALTH_HOST=127.0.0.1",
+                   sys.executable, "-m", f"services.{svc}.worker"],
             f"services.{svc}.worker", colour))
     return children
 

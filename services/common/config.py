@@ -168,6 +168,7 @@ class Settings:
     worker_stop_grace_s: float = 3.0
     # The worker's own health server (/livez, /readyz, /metrics): -1 none, 0 any free port.
     worker_health_port: int = -1
+    worker_health_host: str = "0.0.0.0"  # all interfaces: the kubelet probes the pod's address
     # PostgreSQL TLS (libpq sslmode, CA, client certificate and key), added to database_url.
     pg_sslmode: str = ""
     pg_sslrootcert: str = ""
@@ -272,6 +273,7 @@ class Settings:
             "max_body_bytes": _int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
             "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
             "worker_health_port": _int("PROGADMIN_WORKER_HEALTH_PORT", -1),
+            "worker_health_host": os.environ.get("PROGADMIN_WORKER_HEALTH_HOST", "0.0.0.0"),
             **{f"pg_{key}": os.environ.get(var, "") for key, var in PG_TLS_VARS.items()},
             "dedupe_retention_days": _int("PROGADMIN_DEDUPE_RETENTION_DAYS", 30),
             "idempotency_retention_hours": _int("PROGADMIN_IDEMPOTENCY_RETENTION_HOURS", 48),

@@ -140,8 +140,7 @@ class WorkerHealth(Collector):
             def log_message(self, format: str, *args: Any) -> None:  # probes every few seconds: no access log
                 pass
 
-        # All interfaces: the kubelet probes the pod's address.
-        self._server = ThreadingHTTPServer(("0.0.0.0", max(self.port, 0)), Handler)
+        self._server = ThreadingHTTPServer((self.settings.worker_health_host, max(self.port, 0)), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, name="health-server", daemon=True).start()
