@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 
 from services.common import context
@@ -79,6 +80,24 @@ def _validator(path: Path) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
+@cache
+def _compiled(path: Path) -> jsonschema_rs.Validator:
+    """The same schema compiled (Rust): ~20 µs per event instead of ~1 ms (issue 14)."""
+    return jsonschema_rs.validator_for(json.loads(path.read_text()), validate_formats=True)
+
+
+def _problems(path: Path, instance: Any, where: str) -> list[str]:
+    """Validate with the compiled schema; only a refusal asks jsonschema, which stays the judge.
+
+    jsonschema decides and words every refusal, so what is accepted or refused and why
+    is exactly as before; the compiled validator checks formats at least as strictly
+    (date-time too), so an event it accepts, jsonschema accepts.
+    """
+    if _compiled(path).is_valid(instance):
+        return []
+    return _errors(_validator(path), instance, where)
+
+
 def schema_path(type_: str) -> Path:
     return EVENT_SCHEMA_DIR / f"{type_}.json"
 
@@ -94,13 +113,13 @@ def _errors(validator: Draft202012Validator, instance: Any, where: str) -> list[
 
 def validate_event(event: Event) -> None:
     """Check envelope and data against their schemas; raise InvalidEvent listing every problem."""
-    problems = _errors(_validator(SCHEMA_DIR / "cloudevent.json"), event, "envelope ")
+    problems = _problems(SCHEMA_DIR / "cloudevent.json", event, "envelope ")
     if not problems:
         parse_type(event["type"])
         path = schema_path(event["type"])
         if not path.exists():
             raise InvalidEvent(f"no schema for event type {event['type']} (expected {path})")
-        problems = _errors(_validator(path), event["data"], "data ")
+        problems = _problems(path, event["data"], "data ")
     if problems:
         raise InvalidEvent(f"{event.get('type')}: " + "; ".join(problems))
 
@@ -119,7 +138,7 @@ def decode(raw: bytes | None) -> Event:
         raise InvalidEvent(f"not JSON: {exc}") from exc
     if not isinstance(event, dict):
         raise InvalidEvent("not a JSON object")
-    problems = _errors(_validator(SCHEMA_DIR / "cloudevent.json"), event, "envelope ")
+    problems = _problems(SCHEMA_DIR / "cloudevent.json", event, "envelope ")
     if problems:
         raise InvalidEvent("; ".join(problems))
     return event

@@ -8,10 +8,12 @@ Message-ID and mail systems and people can recognise it.
 
 from __future__ import annotations
 
+import email.policy
 import re
 import smtplib
 import ssl
 from datetime import datetime
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
@@ -42,8 +44,26 @@ def message_id(delivery_id: str) -> str:
     return f"<{delivery_id}@{MESSAGE_ID_DOMAIN}>"
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry builds a new header class for every header set (`type()` per call), a third
+    of composing a mail; the same classes, built once per header name (issue 14)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._built: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        built = self._built.get(name.lower())
+        if built is None:
+            built = self._built[name.lower()] = super().__getitem__(name)
+        return built
+
+
+POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+
+
 def build_message(settings: Settings, letter: Letter, now: datetime) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=POLICY)
     msg["From"] = settings.mail_from
     name, address = letter.to_name, letter.to_address
     msg["To"] = formataddr((name, address)) if name else address
