@@ -79,6 +79,12 @@ def TOPICS(settings: Settings, overrides: dict[str, dict[str, str]] | None = Non
         "delete.retention.ms": str(settings.contacts_delete_retention_ms),
         "min.insync.replicas": min_isr,
     }))
+    # A contact record a consumer cannot handle is parked like any other: it expires like any dead letter.
+    specs.append((f"{CONTACTS}.dlq", settings.dlq_topic(contacts_topic(settings)), {
+        "cleanup.policy": "delete",
+        "retention.ms": str(settings.dlq_retention_ms),
+        "min.insync.replicas": min_isr,
+    }))
     merged = {**settings.topic_config_overrides}
     for name, extra in (overrides or {}).items():
         merged[name] = {**merged.get(name, {}), **extra}

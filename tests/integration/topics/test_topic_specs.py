@@ -42,7 +42,8 @@ def test_strimzi_topics_follow_the_declaration() -> None:
     assert set(names) == {"progadmin.enrolment.events", "progadmin.sessions.events",
                           "progadmin.notifications.events", "progadmin.reporting.events",
                           "progadmin.enrolment.events.dlq", "progadmin.sessions.events.dlq",
-                          "progadmin.notifications.events.dlq", "progadmin.reporting.events.dlq", CONTACTS}
+                          "progadmin.notifications.events.dlq", "progadmin.reporting.events.dlq", CONTACTS,
+                          f"{CONTACTS}.dlq"}
     for doc in docs:
         assert doc["apiVersion"] == "kafka.strimzi.io/v1beta2" and doc["kind"] == "KafkaTopic"
         assert doc["metadata"]["labels"]["strimzi.io/cluster"] == topics.STRIMZI_CLUSTER
