@@ -158,12 +158,19 @@ def snapshot(settings: Settings, groups: list[str] | None = None, topics: list[s
         log.debug("kafka unreachable: %s", exc)
         return Snapshot(False, None)
     try:
-        return Snapshot(True, group_lag(settings, groups, topics, admin))
-    except Exception as exc:
-        log.warning("consumer lag of %s not readable: %s", settings.service, exc)
+        lags = Snapshot(True, group_lag(settings, groups, topics, admin))
+        _said.pop(settings.service, None)
+        return lags
+    except Exception as exc:  # e.g. a Kafka user without DESCRIBE on the groups: said once, not every refresh
+        if _said.get(settings.service) != str(exc):
+            _said[settings.service] = str(exc)
+            log.warning("consumer lag of %s not readable: %s", settings.service, exc)
         return Snapshot(True, None)
     finally:
         admin.close()
+
+
+_said: dict[str, str] = {}  # the last lag error logged, per service
 
 
 class KafkaHealth(Collector):

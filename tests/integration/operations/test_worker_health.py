@@ -47,6 +47,17 @@ def lag_lines(metrics: str, group: str) -> dict[int, float]:
     return found
 
 
+def produce(settings: Settings, topic: str, count: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    for i in range(count):
+        company = str(uuid.uuid4())
+        event = new_event("enrolment", "CompanyRegistered", company,
+                          {"company_id": company, "name": f"Bedrijf {i}", "kvk_number": f"{i:08d}", "region": "Zuid"})
+        producer.send(topic, key=company.encode(), value=encode(event))
+    producer.flush(10)
+    producer.close()
+
+
 def lag_or_none(settings: Settings, group: str, topic: str) -> list[Lag] | None:
     try:  # a fresh broker creates its offsets topic on the first ask: the coordinator comes a moment later
         return group_lag(settings, [group], [topic])
@@ -87,14 +98,7 @@ def test_worker_reports_a_real_lag_then_zero_after_catching_up(platform: Platfor
     settings = platform.settings("reporting")
     platform.create_topics()
     topic, group = settings.topic("enrolment"), consumer_group(settings)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    for i in range(7):
-        company = str(uuid.uuid4())
-        event = new_event("enrolment", "CompanyRegistered", company,
-                          {"company_id": company, "name": f"Bedrijf {i}", "kvk_number": f"{i:08d}", "region": "Zuid"})
-        producer.send(topic, key=company.encode(), value=encode(event))
-    producer.flush(10)
-    producer.close()
+    produce(settings, topic, 7)
     # Nothing consumed yet: every record is lag, counted per partition from the earliest offset.
     before = wait_until(lambda: lag_or_none(settings, group, topic), 30, 0.5, what="the group's coordinator")
     assert sum(item.lag for item in before) == 7 and len(before) == settings.topic_partitions
@@ -120,12 +124,19 @@ def test_worker_reports_a_real_lag_then_zero_after_catching_up(platform: Platfor
     assert 'progadmin_kafka_reachable{service="reporting"} 1.0' in metrics
     assert 'progadmin_worker_loop_alive{loop="consumer",service="reporting"} 1.0' in metrics
 
-    # The web process of the same service shows the same group's lag (it finds the group by its name).
+    # The web process of the same service shows the same group's lag (it finds the group by its name):
+    # 0 now, and a real lag once records arrive while no worker runs.
     app = create_app(settings)
+    app.config["KAFKA_HEALTH"].state.max_age_s = 0.5
     try:
-        web = wait_until(lambda: lag_lines(app.test_client().get("/metrics").get_data(as_text=True), group),
-                         15, 0.2, what="lag in the web's /metrics")
+        def web_lag() -> dict[int, float]:
+            return lag_lines(app.test_client().get("/metrics").get_data(as_text=True), group)
+
+        web = wait_until(web_lag, 15, 0.2, what="lag in the web's /metrics")
         assert web == dict.fromkeys(range(settings.topic_partitions), 0.0)
+        worker.close()
+        produce(settings, topic, 3)
+        wait_until(lambda: sum(web_lag().values()) == 3, 15, 0.3, what="a lag of 3 in the web's /metrics")
     finally:
         app.config["POOL"].close()
 
