@@ -10,7 +10,8 @@ Starts its own PostgreSQL and Kafka (deploy.infra), then prints:
 - consumer: applying events through EventConsumer (dedupe row + effect in
   one transaction, offset commit) vs a raw KafkaConsumer reading them;
 - peak memory (max RSS) of this process.
-Figures only: nothing here passes or fails.
+Figures only: nothing here passes or fails. Goals (issue 14): outbox and
+relay at least 0.9 of raw. Writes bench/results/event_kit.json.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import psycopg
 from kafka import KafkaConsumer, TopicPartition
 
+from bench.platform import git_head, write_results
 from deploy.infra import KafkaBroker, PostgresServer, free_port
 from services.common import broker
 from services.common.config import Settings
@@ -94,7 +96,7 @@ def main() -> None:
 
             raw_w = timed("raw INSERT", n, raw_inserts)
             kit_w = timed("Outbox.add (validated)", n, outbox_inserts)
-        print(f"  ratio outbox/raw: {kit_w / raw_w:.2f}")
+        print(f"  ratio outbox/raw: {kit_w / raw_w:.2f}  (goal >= 0.9)")
 
         print("publishing")
         producer = broker.producer(settings)
@@ -118,7 +120,7 @@ def main() -> None:
             thread.join()
 
         kit_p = timed("outbox relay (read, publish, mark)", n, drain)
-        print(f"  ratio relay/raw: {kit_p / raw_p:.2f}")
+        print(f"  ratio relay/raw: {kit_p / raw_p:.2f}  (goal >= 0.9)")
 
         print("consuming")
 
@@ -155,7 +157,14 @@ def main() -> None:
         consumer.close()
         pool.close()
         print(f"  ratio consumer/raw: {kit_c / raw_c:.2f}")
-        print(f"peak RSS of the benchmark process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of the benchmark process: {peak:.0f} MiB")
+        write_results("event_kit", {"commit": git_head(), "events": n, "per_s": {
+            "raw_insert": round(raw_w), "outbox_add": round(kit_w), "raw_producer": round(raw_p),
+            "relay": round(kit_p), "raw_consumer": round(raw_c), "event_consumer": round(kit_c)},
+            "ratios": {"outbox": round(kit_w / raw_w, 2), "relay": round(kit_p / raw_p, 2),
+                       "consumer": round(kit_c / raw_c, 2)},
+            "goals": {"outbox": 0.9, "relay": 0.9}, "peak_rss_mib": round(peak)})
     finally:
         kafka.stop()
         pg.stop()
