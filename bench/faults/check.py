@@ -8,6 +8,8 @@
   window the sender documents), counted apart from a doubling (a second logical mail).
 - External records: reporting's pull feed (the external log) by CloudEvent id and type per programme, and
   the public Kafka topic, which must carry every id (at-least-once, documented: repeats are counted apart).
+- Order: in the external log, each enrolment's (company's) records come in the order enrolment wrote them
+  (interest, intake, admission, then delegates), however the consumers were killed or rebalanced.
 - Dead letters: every poison record in `<topic>.dlq` once per group that consumes the topic.
 """
 
@@ -39,6 +41,7 @@ class Tally:
     doubled: int = 0
     redelivered: int = 0  # documented at-least-once repeats (same Message-ID / same CloudEvent id on the topic)
     counted: int = 0  # items expected and counted
+    reordered: int = 0  # records of one company in the external log after one written later
     problems: list[str] = field(default_factory=list)
 
     def compare(self, what: str, expected: int, actual: int) -> None:
@@ -147,6 +150,27 @@ def check_feed(feed: list[dict[str, Any]], sent: Sent, tally: Tally) -> None:
     expected = public_expectations(sent)
     for name in expected.keys() | found.keys():
         tally.compare(f"external {name}", expected[name], found[name])
+
+
+# Rank of an enrolment's public records in the order enrolment writes them (one key, so one partition).
+ENROLMENT_ORDER = {"PublicCompanyShowedInterest": 0, "PublicIntakeHeld": 1, "PublicCompanyAdmitted": 2,
+                   "PublicParticipantDelegated": 3, "PublicCompanyActivated": 3}
+
+
+def check_order(feed: list[dict[str, Any]], sent: Sent, tally: Tally) -> None:
+    """Each enrolment's records in the external log (feed order) follow enrolment's order of writing them."""
+    last: dict[str, tuple[int, str]] = {}
+    for e in feed:
+        data, name = e.get("data") or {}, public_name(e["type"])
+        if data.get("programme_id") != sent.programme_id or name not in ENROLMENT_ORDER:
+            continue
+        rank, enrolment = ENROLMENT_ORDER[name], str(data.get("enrolment_id"))
+        before = last.get(enrolment)
+        if before is not None and rank < before[0]:
+            tally.reordered += 1
+            tally.problems.append(f"external log: {name} of enrolment {enrolment} after {before[1]}")
+        else:
+            last[enrolment] = (rank, name)
 
 
 def check_public_topic(settings: Settings, feed: list[dict[str, Any]], tally: Tally) -> None:

@@ -45,6 +45,9 @@ class Api:
     writes: int = 0  # writes issued (first attempts)
     retries: int = 0  # writes sent again with the same key
     retry_reasons: set[str] = field(default_factory=set)  # why, in short
+    # Every attempt of a write: (monotonic start, HTTP status or 0 when no answer), so a fault can tell
+    # which writes met it and what they got.
+    attempts: list[tuple[float, int]] = field(default_factory=list)
     _tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     def token(self, role: str, *regions: str) -> str:
@@ -82,13 +85,18 @@ class Api:
         deadline = time.monotonic() + self.retry_for
         last = ""
         while True:
+            at = time.monotonic()
             try:
                 answer = self._once(method, url, data, headers)
+                if write:
+                    self.attempts.append((at, answer.status))
                 if answer.status < 500:
                     return answer
                 title = answer.body.get("title") if isinstance(answer.body, dict) else None
                 last = f"{answer.status} {title}: {str(answer.body)[:300]}"
             except (OSError, ValueError) as exc:  # refused, reset, timed out, cut short
+                if write:
+                    self.attempts.append((at, 0))
                 last = f"{type(exc).__name__}: {exc}"
             if time.monotonic() > deadline:
                 raise DriverError(f"{method} {url}: no answer within {self.retry_for:.0f}s, last: {last}")

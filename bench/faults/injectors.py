@@ -7,6 +7,9 @@
 - poison: on every topic a platform consumer reads, a record that is not an event and a well-formed event of a
   type its consumers handle whose data no handler can apply; each must end in `<topic>.dlq` once per consuming
   group, without holding up the records behind it.
+
+The faults of a three-broker cluster (leader killed, all brokers down, a reporting worker killed) are in
+`cluster.py`.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from typing import Any
 
 from kafka import KafkaProducer
 
+from bench.faults.client import Api
 from bench.faults.stack import Stack
-from deploy.infra import KafkaBroker, PostgresServer
+from deploy.infra import KafkaBroker, KafkaCluster, PostgresServer
 from services.common.config import SERVICES, Settings
 from services.common.events import new_event
 
@@ -38,21 +42,32 @@ POISON_TYPE = {"enrolment": "CompanyAdmitted", "sessions": "SessionScheduled", "
 @dataclass
 class Infra:
     pg: PostgresServer
-    kafka: KafkaBroker
+    kafka: KafkaBroker | KafkaCluster
     settings: Settings  # any service's settings: bootstrap and topic prefix
     stack: Stack
     pg_fast: bool = True
     rng: random.Random = field(default_factory=lambda: random.Random(12))
     poison_keys: dict[str, list[str]] = field(default_factory=dict)  # producing service -> poison record keys
+    api: Api | None = None  # the client of the cohort that meets the fault now (set by the suite)
+    measures: dict[str, Any] = field(default_factory=dict)  # what the fault measured; the suite moves it to its row
+    # When the fault ended (monotonic): a server back, the last kill. Recovery counts from there; unset, from the
+    # injector's return (which may have waited for replicas to catch up first).
+    ended: float | None = None
 
     def topic(self, service: str) -> str:
         return self.settings.topic(service)
 
+    def broker(self) -> KafkaBroker:
+        if not isinstance(self.kafka, KafkaBroker):
+            raise TypeError("this fault is one of a single broker; the cluster's are in bench/faults/cluster.py")
+        return self.kafka
+
 
 def kafka_paused(seconds: float) -> Callable[[Infra], str]:
     def run(infra: Infra) -> str:
-        assert infra.kafka.proc is not None
-        pid = infra.kafka.proc.pid
+        proc = infra.broker().proc
+        assert proc is not None
+        pid = proc.pid
         os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(seconds)
@@ -64,10 +79,10 @@ def kafka_paused(seconds: float) -> Callable[[Infra], str]:
 
 def kafka_killed(down_s: float) -> Callable[[Infra], str]:
     def run(infra: Infra) -> str:
-        infra.kafka.kill()
+        infra.broker().kill()
         time.sleep(down_s)
         started = time.monotonic()
-        infra.kafka.start(timeout=120)
+        infra.broker().start(timeout=120)
         return f"SIGKILL, down {down_s:.0f}s, restart took {time.monotonic() - started:.0f}s"
     return run
 

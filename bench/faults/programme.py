@@ -69,9 +69,11 @@ class Sent:
 
 class Cohort:
     def __init__(self, api: Api, sent: Sent, companies: int, delegates: int, lead_s: float = 25,
-                 settle_timeout: float = 240) -> None:
+                 settle_timeout: float = 240, pace_s: float = 0) -> None:
         self.api, self.sent = api, sent
         self.companies, self.delegates_per_company = companies, delegates
+        # Seconds between companies: a fault that lasts a while meets writes all along, not one burst at its start.
+        self.pace_s = pace_s
         self.lead_s, self.settle_timeout = lead_s, settle_timeout
         self.tag = f"{sent.run}-{sent.phase}"
         self.starts = datetime.now(UTC)
@@ -85,6 +87,8 @@ class Cohort:
         try:
             self.programme()
             for n in range(self.companies):
+                if n and self.pace_s:
+                    time.sleep(self.pace_s)
                 self.company(n)
             self.session()
             self.record()

@@ -1,4 +1,5 @@
-"""The fault suite's counting can fail: a missing, a doubled and a redelivered mail, a doubled public record."""
+"""The fault suite's counting can fail: a missing, a doubled and a redelivered mail, a doubled public record, a
+company's records out of order in the external log."""
 
 from __future__ import annotations
 
@@ -44,3 +45,20 @@ def test_a_public_record_twice_or_missing_counts() -> None:
     tally = check.Tally()
     check.check_feed([*feed[1:], feed[-1]], sent, tally)
     assert (tally.lost, tally.doubled) == (1, 1), tally.problems
+
+
+def test_a_company_record_before_an_earlier_one_counts_as_reordered() -> None:
+    sent = cohort()
+
+    def record(name: str, enrolment: str) -> dict[str, object]:
+        return {"id": f"{name}-{enrolment}", "type": f"progadmin.reporting.{name}.v1",
+                "data": {"programme_id": "p", "enrolment_id": enrolment}}
+    in_order = [record(n, e) for e in ("e1", "e2") for n in (
+        "PublicCompanyShowedInterest", "PublicIntakeHeld", "PublicCompanyAdmitted", "PublicParticipantDelegated",
+        "PublicCompanyActivated", "PublicParticipantDelegated")]
+    tally = check.Tally()
+    check.check_order(in_order, sent, tally)
+    assert tally.reordered == 0, tally.problems
+    swapped = [in_order[1], in_order[0], *in_order[2:]]  # e1's intake before its interest
+    check.check_order(swapped, sent, tally)
+    assert tally.reordered == 1, tally.problems
