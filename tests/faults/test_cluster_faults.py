@@ -27,7 +27,9 @@ import pytest
 from bench.faults import suite
 from bench.faults.injectors import Infra
 from bench.faults.stack import Stack, start_servers, suite_env
-from deploy.infra import free_port
+from deploy.infra import KafkaCluster, free_port
+from services.common import broker
+from services.common.config import SERVICES
 
 pytestmark = pytest.mark.e2e
 
@@ -40,6 +42,12 @@ def test_cluster_faults_lose_and_double_nothing(tmp_path: Path) -> None:
     try:
         servers = start_servers(home, brokers=profile.brokers, partitions=profile.partitions)
         try:
+            # The layout the faults rely on: every domain topic on all three nodes, acks=all needing two.
+            assert isinstance(servers.kafka, KafkaCluster) and len(servers.kafka.nodes) == 3
+            for topic in (servers.settings.topic(s) for s in SERVICES):
+                parts = servers.kafka.describe(topic)
+                assert len(parts) == profile.partitions and all(len(p["replicas"]) == 3 for p in parts), parts
+                assert broker.topic_configs(servers.settings, topic)["min.insync.replicas"] == "2"
             stack = Stack(suite_env(servers.env, tmp_path / "mail", free_port()), tmp_path / "logs",
                           tmp_path / "mail", workers=dict(profile.workers))
             stack.start()
