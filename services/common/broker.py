@@ -8,6 +8,7 @@ here rather than trusted to a default.
 from __future__ import annotations
 
 import socket
+import time
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -136,9 +137,10 @@ def ensure_topics(settings: Settings, topics: list[str] | list[TopicSpec] | None
             if spec.name in existing:
                 continue
             try:
+                # Waiting for the metadata: a consumer or config check right after sees the topic.
                 client.create_topics({spec.name: {"num_partitions": spec.partitions,
                                                   "replication_factor": spec.replication,
-                                                  "configs": dict(spec.config)}})
+                                                  "configs": dict(spec.config)}}, wait_for_metadata=True)
                 created.append(spec.name)
             except TopicAlreadyExistsError:  # another process won the race
                 existing.add(spec.name)
@@ -166,14 +168,24 @@ def _align_configs(client: KafkaAdminClient, specs: list[TopicSpec]) -> None:
             raise RuntimeError(f"topic configs not applied: {failed}")
 
 
-def topic_configs(settings: Settings, topic: str) -> dict[str, str]:
-    """The effective config of `topic` as the brokers report it (defaults included)."""
+def topic_configs(settings: Settings, topic: str, timeout: float = 10) -> dict[str, str]:
+    """The effective config of `topic` as the brokers report it (defaults included).
+
+    A broker that has not caught up with a new topic answers with nothing
+    (kafka-python drops the error); ask again until it knows the topic.
+    """
     client = admin(settings)
+    deadline = time.monotonic() + timeout
     try:
-        described = client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)], config_filter="all")
+        while True:
+            described = client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)],
+                                                config_filter="all")
+            configs = described.get("topic", {}).get(topic, {})
+            if configs or time.monotonic() > deadline:
+                return {k: v.get("value") for k, v in configs.items()}
+            time.sleep(0.2)
     finally:
         client.close()
-    return {k: v.get("value") for k, v in described.get("topic", {}).get(topic, {}).items()}
 
 
 def reachable(settings: Settings, timeout: float = 1.0) -> bool:
