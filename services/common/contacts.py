@@ -17,15 +17,13 @@ the consumers already erase their copies on PersonErased.
 
 from __future__ import annotations
 
-from services.common.config import Settings
+from services.common.topic_specs import CONTACTS as CONTACTS_TOPIC
+from services.common.topic_specs import contacts_topic
 
-CONTACTS_TOPIC = "progadmin.enrolment.contacts"
+__all__ = ["CONTACTS_TOPIC", "CONTACT_DETAILS_CHANGED", "TOMBSTONE_PREFIX", "contacts_topic", "tombstone_handler_key"]
+
+# The topic and its settings are declared with every other topic (topic_specs: cleanup.policy=compact).
 CONTACT_DETAILS_CHANGED = "progadmin.enrolment.ContactDetailsChanged.v1"
-
-
-def contacts_topic(settings: Settings) -> str:
-    """The contacts topic under the configured prefix (tests run with their own prefix)."""
-    return f"{settings.topic_prefix}{CONTACTS_TOPIC}"
 
 
 TOMBSTONE_PREFIX = "tombstone:"

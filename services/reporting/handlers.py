@@ -151,6 +151,9 @@ PROJECTIONS: dict[str, Projection] = {
     N + "NotificationSent.v1": _notification("sent"),
     N + "NotificationFailed.v1": _notification("failed"),
 }
+# v2 left out contact data and free text, which the projections never read: both versions project alike.
+PROJECTIONS.update({E + f"{name}.v2": PROJECTIONS[E + f"{name}.v1"] for name in (
+    "CompanyAdmitted", "CompanyDeclined", "CompanyWithdrew", "ParticipantDelegated")})
 EVALUATION_SUBMITTED = S + "EvaluationSubmitted.v1"
 
 
