@@ -1,8 +1,9 @@
 """A Kafka broker that requires authentication, as a managed or Strimzi cluster would.
 
-One KRaft node with three listeners: SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256,
+One KRaft node with four listeners: SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256,
 PLAIN; a certificate from a CA made here with `cryptography`), SASL_PLAINTEXT
-(PLAIN), and PLAINTEXT, which only the harness uses to see the node is up.
+(PLAIN), SSL with client certificates (mutual TLS), and PLAINTEXT, which only
+the harness uses to see the node is up.
 SCRAM users are created when the storage is formatted (`--add-scram`), as
 KRaft allows before the first start.
 """
@@ -32,7 +33,10 @@ class SecureKafka:
     node: KafkaBroker
     sasl_ssl_port: int
     sasl_plain_port: int
+    ssl_port: int  # mutual TLS: a client certificate from the CA is required
     ca_file: Path
+    client_cert: Path
+    client_key: Path
     other_ca_file: Path  # a CA that did not sign the broker's certificate
 
 
@@ -52,7 +56,10 @@ def _ca(cn: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
 
 
 def write_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """CA and broker certificate (SAN 127.0.0.1 and localhost); returns CA file, broker PEM, other CA file."""
+    """CA, broker certificate (SAN 127.0.0.1 and localhost) and a client certificate (client.pem, client.key).
+
+    Returns the CA file, the broker's PEM keystore, and another CA's file.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = _ca("progadmin test CA")
     key = ec.generate_private_key(ec.SECP256R1())
@@ -72,6 +79,14 @@ def write_certificates(directory: Path) -> tuple[Path, Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                           serialization.NoEncryption())
         + cert.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM))
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = (x509.CertificateBuilder().subject_name(_name("progadmin-enrolment")).issuer_name(ca_cert.subject)
+              .public_key(client_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(minutes=5))
+              .not_valid_after(now + datetime.timedelta(days=1)).sign(ca_key, hashes.SHA256()))
+    (directory / "client.pem").write_bytes(client.public_bytes(serialization.Encoding.PEM))
+    (directory / "client.key").write_bytes(client_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     other = directory / "other-ca.pem"
     other.write_bytes(_ca("someone else's CA")[1].public_bytes(serialization.Encoding.PEM))
     return ca_file, keystore, other
@@ -81,7 +96,7 @@ def write_certificates(directory: Path) -> tuple[Path, Path, Path]:
 def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     base = workdir / "kafka-secure"
     ca_file, keystore, other_ca = write_certificates(base / "tls")
-    port, controller, sasl_ssl, sasl_plain = free_port(), free_port(), free_port(), free_port()
+    port, controller, sasl_ssl, sasl_plain, ssl = (free_port() for _ in range(5))
     plain_users = "".join(f' user_{u}="{p}"' for u, p in PLAIN_USERS.items())
     scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
     plain = f"org.apache.kafka.common.security.plain.PlainLoginModule required{plain_users};"
@@ -89,11 +104,15 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
         base / "node", port, controller, heap="256m", min_session_timeout_ms=500, default_partitions=3,
         extra_config={
             "listeners": (f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller},"
-                          f"SASL_SSL://127.0.0.1:{sasl_ssl},SASL_PLAINTEXT://127.0.0.1:{sasl_plain}"),
+                          f"SASL_SSL://127.0.0.1:{sasl_ssl},SASL_PLAINTEXT://127.0.0.1:{sasl_plain},"
+                          f"SSL://127.0.0.1:{ssl}"),
             "advertised.listeners": (f"PLAINTEXT://127.0.0.1:{port},SASL_SSL://127.0.0.1:{sasl_ssl},"
-                                     f"SASL_PLAINTEXT://127.0.0.1:{sasl_plain}"),
+                                     f"SASL_PLAINTEXT://127.0.0.1:{sasl_plain},SSL://127.0.0.1:{ssl}"),
             "listener.security.protocol.map": ("PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,"
-                                               "SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT"),
+                                               "SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL"),
+            "listener.name.ssl.ssl.client.auth": "required",
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(ca_file),
             "sasl.enabled.mechanisms": "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN",
             "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scram,
             "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": scram,
@@ -108,6 +127,7 @@ def secure_kafka(workdir: Path) -> Iterator[SecureKafka]:
     )
     node.start()
     try:
-        yield SecureKafka(node, sasl_ssl, sasl_plain, ca_file, other_ca)
+        yield SecureKafka(node, sasl_ssl, sasl_plain, ssl, ca_file, ca_file.parent / "client.pem",
+                          ca_file.parent / "client.key", other_ca)
     finally:
         node.stop()

@@ -80,6 +80,17 @@ def test_plain(secure_kafka: SecureKafka, monkeypatch: pytest.MonkeyPatch) -> No
     assert round_trip(settings, 5) == sorted(b"v%d" % i for i in range(5))
 
 
+def test_mutual_tls(secure_kafka: SecureKafka, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"PROGADMIN_KAFKA_BOOTSTRAP": f"127.0.0.1:{secure_kafka.ssl_port}",
+           "PROGADMIN_KAFKA_SECURITY_PROTOCOL": "SSL", "PROGADMIN_KAFKA_SSL_CAFILE": str(secure_kafka.ca_file),
+           "PROGADMIN_KAFKA_SSL_CERTFILE": str(secure_kafka.client_cert),
+           "PROGADMIN_KAFKA_SSL_KEYFILE": str(secure_kafka.client_key)}
+    assert round_trip(settings_for(secure_kafka, env, monkeypatch), 3) == [b"v0", b"v1", b"v2"]
+    # Without its certificate the same client is turned away.
+    _refused(settings_for(secure_kafka, {**env, "PROGADMIN_KAFKA_SSL_CERTFILE": "", "PROGADMIN_KAFKA_SSL_KEYFILE": ""},
+                          monkeypatch))
+
+
 def test_dead_letter_reader_and_service_credentials(secure_kafka: SecureKafka,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Tools (the DLQ reader) use the same security; a service's own Kafka user wins over the shared one."""
