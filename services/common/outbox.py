@@ -10,6 +10,10 @@ and a standby takes over when that connection (or its process) dies.
 Kafka down means rows wait in the outbox: the API keeps working, nothing is
 lost. A crash between publishing and marking means a row is sent again;
 consumers dedupe on the event id, so that costs nothing but a message.
+
+`Outbox.add_record` writes a record for another topic (enrolment's compacted
+contacts topic) in the same transaction; a row without payload is a
+tombstone, which the relay sends with a null value.
 """
 
 from __future__ import annotations
