@@ -13,16 +13,20 @@ internal event. For each fact worth reporting, reporting publishes one event
   `PublicSessionEvaluated` carries a session's average once at least
   `evaluation_min_group` scores exist.
 
-Every public schema has `additionalProperties: false` and the outbox
+Every public schema has `additionalProperties: false` and `publish`
 validates each event against it, so a field that is not on the list cannot
 reach a consumer even by mistake.
 
 Publication happens in the consumer's transaction: the event goes into
-`external_events` (position allocated under an advisory lock, so positions
-become visible in commit order and a cursor never skips one) and into the
-outbox (the public Kafka topic `progadmin.reporting.events`). The public
-event id is derived from the source event, and a source event gets one
-external event, so replays and rebuilds never publish a second one. The Kafka
+`external_events` as a pending row, without a position and without a lock,
+so reporting consumers run side by side. The sequencer (`sequencer.py`,
+a loop of the reporting worker) then gives committed rows their positions
+in order and puts them in the outbox (the public Kafka topic
+`progadmin.reporting.events`); the feed and the webhooks only read rows
+with a position, so a cursor never skips one. The public event id is
+derived from the source event, and a source event gets one external event
+(a unique index, `ON CONFLICT DO NOTHING`), so replays and rebuilds never
+publish a second one. The Kafka
 topic itself is at-least-once (the relay may resend a record it sent just
 before a crash, same id): subscribers dedupe on the id (README,
 `subscriber_example.py`).
@@ -41,12 +45,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from services.common.config import Settings
-from services.common.events import EVENT_SCHEMA_DIR, Event, event_type, new_event
-from services.common.outbox import Outbox
+from services.common.events import EVENT_SCHEMA_DIR, Event, event_type, new_event, validate_event
 from services.reporting.pseudonyms import pseudonym
 
 SERVICE = "reporting"
-PUBLICATION_LOCK_ID = 0x7075626C6963  # "public": one publisher allocates positions at a time
 _ID_NAMESPACE = uuid.UUID("8f6a4b1e-3c2d-4e5f-9a0b-7c6d5e4f3a2b")
 
 # Field -> pseudonym kind. Lists (facilitator_ids) are pseudonymised item by item.
@@ -124,6 +126,9 @@ PUBLIC_TYPES: dict[str, PublicType] = {
     "progadmin.sessions.AttendanceRecorded.v1": PublicType("PublicAttendanceRecorded", "session_id",
                                                            (*_PLACE, "attendance")),
 }
+# v2 of these enrolment types left out the personal data the public copies never carried: same public type.
+SAME_PUBLIC_TYPE = {f"progadmin.enrolment.{name}.v2": f"progadmin.enrolment.{name}.v1" for name in (
+    "CompanyAdmitted", "CompanyDeclined", "CompanyWithdrew", "ParticipantDelegated")}
 EVALUATED = PublicType("PublicSessionEvaluated", "session_id",
                        ("session_id", "programme_id", "responses", "average_score"))
 EVALUATED_SCHEMA: dict[str, Any] = {
@@ -158,7 +163,6 @@ class PublicStream:
 
     def __init__(self, settings: Settings) -> None:
         self.secret = settings.reporting_pseudonym_secret
-        self.outbox = Outbox(settings)
 
     def pseudonymise(self, name: str, value: Any) -> Any:
         kind = PSEUDONYMISED.get(name)
@@ -173,7 +177,8 @@ class PublicStream:
         return {name: self.pseudonymise(name, data[name]) for name in spec.fields if name in data}
 
     def publish_translation(self, conn: psycopg.Connection[Any], cause: Event) -> Event | None:
-        spec = PUBLIC_TYPES.get(cause["type"])
+        type_: str = cause["type"]
+        spec = PUBLIC_TYPES.get(SAME_PUBLIC_TYPE.get(type_, type_))
         if spec is None:
             return None
         data = self.translate(spec, cause["data"])
@@ -199,25 +204,19 @@ class PublicStream:
 
     def publish(self, conn: psycopg.Connection[Any], cause: Event, spec: PublicType,
                 data: dict[str, Any]) -> Event | None:
-        """Publish `data` as a `spec` event caused by `cause`; None when `cause` was published already."""
-        # Held until commit: positions are allocated and committed in the same order.
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (PUBLICATION_LOCK_ID,))
-        if conn.execute("SELECT 1 FROM external_events WHERE cause_source = %s AND cause_id = %s",
-                        (cause["source"], cause["id"])).fetchone():
-            return None
-        row = conn.execute("SELECT nextval(pg_get_serial_sequence('external_events', 'position')) AS p").fetchone()
-        assert row is not None
-        position = int(row["p"] if isinstance(row, dict) else row[0])
+        """Publish `data` as a `spec` event caused by `cause`; None when `cause` was published already.
+
+        The row is pending: the sequencer gives it its position (the CloudEvents extension `position`, the
+        feed cursor and webhook order) and writes the outbox row after this transaction commits.
+        """
         event = new_event(SERVICE, spec.name, str(data[spec.subject]), data, event_id=public_event_id(cause),
                           time=cause["time"])
-        # CloudEvents extension: the event's place in the external stream (feed cursor, webhook order).
-        event["position"] = position
-        self.outbox.add(conn, [event])  # validates against the public schema (no extra fields allowed)
-        conn.execute(
-            "INSERT INTO external_events (position, event_id, event_type, cause_source, cause_id, payload)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (position, event["id"], event["type"], cause["source"], cause["id"], Jsonb(event)))
-        return event
+        validate_event(event)  # against the public schema: no extra field can get out, even by mistake
+        inserted = conn.execute(
+            "INSERT INTO external_events (event_id, event_type, cause_source, cause_id, payload)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (event["id"], event["type"], cause["source"], cause["id"], Jsonb(event))).rowcount
+        return event if inserted else None
 
 
 # -- the public contract: JSON Schemas generated from the internal ones -------------------------

@@ -2,7 +2,12 @@
 
     python -m services.reporting.rebuild
 
-In ONE database transaction: truncate the projection tables, forget which
+First it checks that every consumed partition still starts at offset 0: a
+topic trimmed by retention or `delete-records` would silently give a
+report without the older events, so the rebuild refuses (exit code 2,
+naming topic, partition and earliest offset) and changes nothing.
+
+Then, in ONE database transaction: truncate the projection tables, forget which
 events reporting's consumer group has processed, then read every consumed
 topic from offset 0 up to the end offsets taken after the truncate (assign
 + seek_to_beginning, no consumer group, so the live group's offsets are
@@ -13,7 +18,9 @@ rebuild's commit and then apply on top (upserts; nothing double counts);
 events after the end offsets are the live consumer's. External events are
 not a projection: `external_events` is kept, and a source event that was
 published before is never published again, while one that was not (live
-consumer lagging) is published now, so the public stream has no gap.
+consumer lagging) is published now, so the public stream has no gap: as a
+pending row, numbered after the commit by the worker's sequencer (or by the
+rebuild itself when no worker holds the sequencer lock).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import psycopg
 from kafka import KafkaConsumer, TopicPartition
 from psycopg.rows import dict_row
 
-from services.common import logs
+from services.common import broker, logs
 from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.context import caused_by
@@ -36,6 +43,7 @@ from services.common.events import Event, InvalidEvent, decode
 from services.common.worker import consumer_group
 from services.reporting import db
 from services.reporting.handlers import handlers as reporting_handlers
+from services.reporting.sequencer import Sequencer
 
 log = logging.getLogger(__name__)
 CONSUMES = ("enrolment", "sessions", "notifications")
@@ -47,6 +55,26 @@ class RebuildResult:
     duplicates: int = 0
     unreadable: int = 0
     seconds: float = 0.0
+    sequenced: int = 0
+
+
+class HistoryTrimmed(RuntimeError):
+    """A consumed partition no longer starts at offset 0: a replay would miss events."""
+
+    def __init__(self, trimmed: dict[TopicPartition, int]) -> None:
+        self.trimmed = trimmed
+        where = ", ".join(f"{tp.topic} partition {tp.partition} starts at offset {offset}"
+                          for tp, offset in sorted(trimmed.items()))
+        super().__init__(f"refusing to rebuild: the topics no longer hold their full history ({where}); "
+                         "a rebuild would silently leave out the older events. The projections were not touched.")
+
+
+def check_full_history(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> None:
+    """Raise HistoryTrimmed unless every partition's earliest offset is 0."""
+    earliest = consumer.beginning_offsets(partitions)
+    trimmed = {tp: offset for tp, offset in earliest.items() if offset > 0}
+    if trimmed:
+        raise HistoryTrimmed(trimmed)
 
 
 def apply_event(conn: psycopg.Connection[Any], group: str, handlers: dict[str, Handler], event: Event) -> bool:
@@ -65,9 +93,7 @@ def apply_event(conn: psycopg.Connection[Any], group: str, handlers: dict[str, H
 
 
 def _reader(settings: Settings) -> tuple[KafkaConsumer, list[TopicPartition]]:
-    consumer = KafkaConsumer(bootstrap_servers=[s.strip() for s in settings.kafka_bootstrap.split(",")],
-                             group_id=None, enable_auto_commit=False, auto_offset_reset="earliest",
-                             client_id="progadmin-reporting-rebuild")
+    consumer = broker.reader(settings, client_id="progadmin-reporting-rebuild")
     partitions: list[TopicPartition] = []
     for service in CONSUMES:
         topic = settings.topic(service)
@@ -83,21 +109,27 @@ def _reader(settings: Settings) -> tuple[KafkaConsumer, list[TopicPartition]]:
 
 
 def rebuild(settings: Settings) -> RebuildResult:
-    """Drop the projections and replay every consumed topic from the beginning, in one transaction."""
+    """Drop the projections and replay every consumed topic from the beginning, in one transaction.
+
+    Raises HistoryTrimmed, before touching anything, when a topic lost its oldest records.
+    """
     started = time.monotonic()
     result = RebuildResult()
     group = consumer_group(settings)
     handlers = reporting_handlers(settings)
     consumer, partitions = _reader(settings)
     try:
+        check_full_history(consumer, partitions)
         with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
             db.truncate_projections(conn)
             conn.execute("DELETE FROM processed_events WHERE consumer = %s", (group,))
             # Taken after the truncate: everything the live consumer applied before is below these offsets.
             end = consumer.end_offsets(partitions)
             remaining = {tp for tp in partitions if end[tp] > 0}
+            first: dict[TopicPartition, int] = {}
             while remaining:
                 for tp, records in consumer.poll(timeout_ms=500).items():
+                    first.setdefault(tp, records[0].offset)
                     for record in records:
                         if record.offset >= end[tp]:
                             continue
@@ -113,8 +145,19 @@ def rebuild(settings: Settings) -> RebuildResult:
                 for tp in list(remaining):
                     if consumer.position(tp) >= end[tp]:
                         remaining.discard(tp)
+            # Trimmed while we read (retention ran after the check): roll everything back.
+            trimmed = {tp: offset for tp, offset in first.items() if offset > 0}
+            if trimmed:
+                raise HistoryTrimmed(trimmed)
     finally:
         consumer.close()
+    # Public events of source events the live consumer had not reached yet are pending now; number them
+    # unless a running worker's sequencer leads (then it does so within milliseconds).
+    sequencer = Sequencer(settings)
+    try:
+        result.sequenced = sequencer.drain()
+    finally:
+        sequencer.close()
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
@@ -122,7 +165,11 @@ def rebuild(settings: Settings) -> RebuildResult:
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env("reporting")
     logs.configure("reporting", settings.log_level)
-    result = rebuild(settings)
+    try:
+        result = rebuild(settings)
+    except HistoryTrimmed as exc:
+        print(f"reporting: {exc}", file=sys.stderr)
+        return 2
     print(f"reporting: rebuilt projections from {result.applied} events ({result.duplicates} duplicates,"
           f" {result.unreadable} unreadable) in {result.seconds}s")
     return 0

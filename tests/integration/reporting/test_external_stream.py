@@ -25,6 +25,7 @@ from services.common.events import validate_event
 from services.reporting.app import create_app
 from services.reporting.handlers import handlers
 from services.reporting.rebuild import apply_event
+from services.reporting.sequencer import Sequencer
 from services.reporting.service import Reporting
 from services.reporting.webhooks import Dispatcher, Outcome, new_secret
 from tests.conftest import Platform
@@ -50,10 +51,16 @@ def readme_verifier() -> Any:
 
 
 def feed_all(settings: Settings, events: list[dict[str, Any]]) -> None:
+    """Apply `events` as the consumer would, then let the sequencer number what they published."""
     table = handlers(settings)
     with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
         for event in events:
             apply_event(conn, "progadmin.reporting", table, event)
+    sequencer = Sequencer(settings)
+    try:
+        sequencer.drain()
+    finally:
+        sequencer.close()
 
 
 def external(settings: Settings) -> list[dict[str, Any]]:
