@@ -179,3 +179,45 @@ def test_sequencer_throughput(settings: Settings) -> None:
     with psycopg.connect(settings.database_url) as conn:
         check = conn.execute("SELECT min(position), max(position), count(*) FROM external_events").fetchone()
     assert check == (1, rows, rows)
+
+
+def test_the_migration_keeps_an_existing_log_and_its_deliveries(pg_server: Any, monkeypatch: Any) -> None:
+    """A database with positions from the old global-lock era: rows keep their positions and deliveries, and
+    the sequencer counts on from the last one."""
+    from services.common import migrate
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg_server.url(pg_server.superuser, pg_server.password, name)
+    files = migrate.migration_files
+    monkeypatch.setattr(migrate, "migration_files", lambda folder: [
+        (v, p) for v, p in files(folder) if folder.parent.name != "reporting" or v == "0001"])
+    migrate.apply_migrations(url, "reporting")
+    with psycopg.connect(url) as conn:
+        for position in (1, 2, 3):
+            conn.execute("INSERT INTO external_events (event_id, event_type, cause_source, cause_id, payload)"
+                         " VALUES (gen_random_uuid(), 'progadmin.reporting.PublicSessionHeld.v1', 'urn:old', %s,"
+                         " jsonb_build_object('position', %s))", (str(position), position))
+        conn.execute("INSERT INTO subscriptions (id, owner, url, secret, cursor) VALUES"
+                     " (gen_random_uuid(), 'bi', 'http://127.0.0.1/h', 'whsec_x', 3)")
+        conn.execute("INSERT INTO deliveries (id, subscription_id, position, event_type)"
+                     " SELECT gen_random_uuid(), id, 2, 'progadmin.reporting.PublicSessionHeld.v1' FROM subscriptions")
+    monkeypatch.setattr(migrate, "migration_files", files)
+    assert "reporting/0002_sequenced_external_log.sql" in migrate.apply_migrations(url, "reporting")
+    settings = Settings.from_env("reporting", env="test", database_url=url)
+    table = handlers(settings)
+    with psycopg.connect(url, row_factory=dict_row) as conn, conn.transaction():
+        apply_event(conn, GROUP, table, session_held(str(uuid.uuid4()), 1))
+    sequencer = Sequencer(settings)
+    try:
+        assert sequencer.drain() == 1
+    finally:
+        sequencer.close()
+    rows = log_rows(settings)
+    assert [(r["id"], r["position"]) for r in rows] == [(1, 1), (2, 2), (3, 3), (4, 4)]
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT position FROM deliveries").fetchall() == [(2,)]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute("INSERT INTO deliveries (id, subscription_id, position, event_type)"
+                         " SELECT gen_random_uuid(), id, 99, 'x' FROM subscriptions")
