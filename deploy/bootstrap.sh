@@ -79,6 +79,7 @@ fi
 # Validators of the deployment files (python -m deploy.manifests, tests/unit/test_deploy_validation.py),
 # built with Go from the Go module proxy into .local/bin, never fetched at run time:
 #   - kustomize, pinned, so the rendering CI checks does not depend on whichever kubectl is on PATH;
+#   - kubevalidate (deploy/tools/kubevalidate): the API server's create validation, offline;
 #   - composeconfig (deploy/tools/composeconfig): compose-go, the loader of `docker compose config`.
 # The Kubernetes JSON schemas come with the dev dependencies (kubernetes-validate, PyPI).
 KUSTOMIZE_VERSION=v5.5.0
@@ -87,6 +88,16 @@ if [ ! -x .local/bin/kustomize ] || [ ! -f ".local/bin/.kustomize-$KUSTOMIZE_VER
   mkdir -p .local/bin
   GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
   rm -f .local/bin/.kustomize-*; touch ".local/bin/.kustomize-$KUSTOMIZE_VERSION"
+fi
+# kubevalidate (deploy/tools/kubevalidate): the API server's validation from k8s.io/kubernetes. Its
+# first build is the slow one (about 5 CPU-minutes); Go's build cache makes a rebuild seconds.
+kubevalidate_stamp=".local/bin/.kubevalidate-$(cat deploy/tools/kubevalidate/go.mod deploy/tools/kubevalidate/go.sum \
+  deploy/tools/kubevalidate/main.go | sha1sum | cut -c1-12)"
+if [ ! -x .local/bin/kubevalidate ] || [ ! -f "$kubevalidate_stamp" ]; then
+  log "building kubevalidate (k8s.io/kubernetes validation, Go module proxy) into .local/bin"
+  mkdir -p .local/bin
+  (cd deploy/tools/kubevalidate && GOFLAGS=-buildvcs=false go build -o "$ROOT/.local/bin/kubevalidate" .)
+  rm -f .local/bin/.kubevalidate-*; touch "$kubevalidate_stamp"
 fi
 compose_stamp=".local/bin/.composeconfig-$(cat deploy/tools/composeconfig/go.mod deploy/tools/composeconfig/go.sum \
   deploy/tools/composeconfig/main.go | sha1sum | cut -c1-12)"

@@ -10,7 +10,10 @@ it downloads them from GitHub at run time, which CI cannot reach; the PyPI packa
 kubernetes-validate carries them (the yannh/instrumenta lineage, strict and standalone) for each
 release, so they come with the dev dependencies. Strimzi's KafkaTopic has a schema of our own
 (deploy/k8s/schemas/kafkatopic.json, transcribed from Strimzi's API classes). A kind with no schema
-is an error, never a silent pass.
+is an error, never a silent pass. Then the built-in objects go through the API server's own create
+validation, compiled from k8s.io/kubernetes (deploy/tools/kubevalidate): strict decoding, defaulting
+and the checks no schema can express (a selector that does not match its pod template, a volume
+mount naming no volume, enum values such as an HPA metric type, label and name syntax).
 
 Compose: .local/bin/composeconfig (deploy/tools/composeconfig, built by deploy/bootstrap.sh) loads
 the file with compose-go, the loader inside `docker compose config`: the compose-spec schema,
@@ -36,6 +39,8 @@ COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 COMPOSECONFIG = ROOT / ".local" / "bin" / "composeconfig"
 # Pinned (deploy/bootstrap.sh), so what CI renders does not depend on the kubectl on PATH.
 KUSTOMIZE = ROOT / ".local" / "bin" / "kustomize"
+# The API server's own validation, offline (deploy/tools/kubevalidate, built by deploy/bootstrap.sh).
+KUBEVALIDATE = ROOT / ".local" / "bin" / "kubevalidate"
 # The oldest Kubernetes release the manifests must run on (autoscaling/v2, policy/v1 and
 # seccompProfile are all older); the schemas of that release are used.
 KUBERNETES_VERSION = "1.30"
@@ -114,8 +119,29 @@ def quantity_errors(value: Any, path: str = "") -> list[str]:
     return errors
 
 
+def apiserver_errors(objects: list[dict[str, Any]]) -> list[str]:
+    """What the API server's create validation says of the built-in objects (strict decoding first)."""
+    if not KUBEVALIDATE.exists():
+        raise ToolMissing(f"{KUBEVALIDATE} is missing: run deploy/bootstrap.sh")
+    done = subprocess.run([str(KUBEVALIDATE)], input=yaml.safe_dump_all(objects), capture_output=True,
+                          text=True, timeout=60)
+    lines = done.stdout.splitlines()
+    errors = [line.removeprefix("error ") for line in lines if line.startswith("error ")]
+    if done.returncode not in (0, 1) or (done.returncode == 1) != bool(errors):
+        raise RuntimeError(f"kubevalidate failed: {done.stdout}{done.stderr}")
+    # Every object is accounted for: validated, or skipped as a kind the API server does not build in.
+    checked = int(re.search(r"^checked (\d+) objects", done.stdout, re.M).group(1))  # type: ignore[union-attr]
+    skipped = sum(line.startswith("skipped") for line in lines)
+    builtin = [o for o in objects if "." not in str(o.get("apiVersion", "")).partition("/")[0]
+               or str(o.get("apiVersion", "")).split("/")[0].endswith(".k8s.io")]
+    if checked + skipped != len(objects) or skipped != len(objects) - len(builtin):
+        raise RuntimeError(f"kubevalidate checked {checked} and skipped {skipped} of {len(objects)} objects")
+    return [f"apiserver: {error}" for error in errors]
+
+
 def k8s_errors(objects: list[dict[str, Any]]) -> list[str]:
-    return [error for obj in objects for error in object_errors(obj)]
+    """Schema errors per object, then what the API server's validation adds."""
+    return [error for obj in objects for error in object_errors(obj)] + apiserver_errors(objects)
 
 
 def compose_config(path: Path = COMPOSE_FILE, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -137,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     for error in errors:
         print(f"k8s: {error}", file=sys.stderr)
     print(f"k8s: {len(objects)} objects from {K8S_DIR.relative_to(ROOT)}, {len(errors)} errors "
-          f"(strict schemas of Kubernetes {KUBERNETES_VERSION})")
+          f"(strict schemas of Kubernetes {KUBERNETES_VERSION}, the API server's validation)")
     try:
         services = compose_config()["services"]
         print(f"compose: {COMPOSE_FILE.relative_to(ROOT)} valid, {len(services)} services")
