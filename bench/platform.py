@@ -264,6 +264,9 @@ def peak_rss_self_mb() -> float:
 
 
 def git_head() -> str:
+    """The commit measured: PROGADMIN_BENCH_COMMIT when run from an exported tree, else the checkout's HEAD."""
+    if os.environ.get("PROGADMIN_BENCH_COMMIT"):
+        return os.environ["PROGADMIN_BENCH_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                               cwd=Path(__file__).resolve().parents[1], check=False).stdout.strip()
