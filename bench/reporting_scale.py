@@ -11,7 +11,10 @@ group on a fresh database and topic prefix. It prints:
 - applied/s: source events applied (projection + pending public event) from
   the moment the group has settled (every worker holds partitions) to the last;
 - numbered/s: the same, until the sequencer had numbered every public event;
-- the sequencer alone: pending rows numbered (with their outbox rows) per second.
+- the sequencer alone: pending rows numbered (with their outbox rows) per second;
+- with `--lock-comparison`, in-process and without Kafka: 1 consumer, then 3
+  consumer processes publishing side by side, then 3 with the old global
+  advisory lock put back into `publish` (what the sequencer replaced).
 Figures only: nothing here passes or fails. `tests/cluster/test_reporting_scale_out.py`
 uses the load and process helpers below.
 """
@@ -260,6 +263,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--companies", type=int, default=600)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 3])
+    parser.add_argument("--lock-comparison", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="progadmin-bench-") as tmp:
         workdir = Path(tmp)
@@ -276,8 +280,9 @@ def main() -> None:
                 apply_migrations(url, "reporting")
                 settings = Settings.from_env(
                     "reporting", env="test", database_url=url, kafka_bootstrap=cluster.bootstrap,
+                    # A starved worker on a busy machine must not be dropped from the group mid-measurement.
                     topic_prefix=f"b{uuid.uuid4().hex[:8]}.", topic_partitions=6, topic_replication=3,
-                    consumer_session_timeout_ms=1500, consumer_heartbeat_ms=300, consumer_poll_ms=100,
+                    consumer_session_timeout_ms=10000, consumer_heartbeat_ms=1000, consumer_poll_ms=100,
                     relay_poll_ms=50)
                 broker.ensure_topics(settings)
                 result = measure(settings, enrolment_load(args.companies, tag=name), count, workdir)
@@ -285,6 +290,11 @@ def main() -> None:
                       f" group settled: applied {result['applied_per_s']}/s, numbered {result['numbered_per_s']}/s"
                       f" ({result['seconds']} s)", flush=True)
             print(f"  sequencer alone: {sequencer_rate(pg, workdir)} rows/s")
+            if args.lock_comparison:
+                for consumers, lock in ((1, False), (3, False), (3, True)):
+                    rate = apply_rate(pg, consumers, lock, args.companies // 2)
+                    print(f"  {consumers} consumer process(es), {'old global lock' if lock else 'no lock'}:"
+                          f" {rate} events/s", flush=True)
         finally:
             cluster.stop()
             pg.stop()
@@ -314,6 +324,52 @@ def sequencer_rate(pg: Any, workdir: Path, rows: int = 20000) -> int:
     finally:
         sequencer.close()
     return round(done / elapsed)
+
+
+def apply_rate(pg: Any, consumers: int, lock: bool, companies: int) -> int:
+    """Events/s applied by `consumers` processes (disjoint companies, batches of 200 per transaction)."""
+    import multiprocessing
+
+    from psycopg.rows import dict_row
+
+    from services.common.migrate import apply_migrations
+    from services.reporting import public_events
+    from services.reporting.handlers import handlers
+    from services.reporting.rebuild import apply_event
+
+    name = f"bench_apply_{consumers}_{int(lock)}"
+    with psycopg.connect(pg.admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = pg.url(pg.superuser, pg.password, name)
+    apply_migrations(url, "reporting")
+    settings = Settings.from_env("reporting", env="test", database_url=url)
+    load = enrolment_load(companies, tag=name)
+    shards: list[list[Event]] = [[load.opened]] + [[] for _ in range(consumers - 1)]
+    for i, events in enumerate(load.companies):
+        shards[i % consumers] += events
+    publish = public_events.PublicStream.publish
+
+    def locked(self: Any, conn: psycopg.Connection[Any], *args: Any) -> Any:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (0x7075626C6963,))  # held until commit, as before
+        return publish(self, conn, *args)
+
+    def work(events: list[Event]) -> None:
+        if lock:
+            public_events.PublicStream.publish = locked  # type: ignore[method-assign,assignment]
+        table = handlers(settings)
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            for i in range(0, len(events), 200):
+                with conn.transaction():
+                    for event in events[i:i + 200]:
+                        apply_event(conn, "bench", table, event)
+
+    started = time.perf_counter()
+    procs = [multiprocessing.get_context("fork").Process(target=work, args=(shard,)) for shard in shards]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join()
+    return round(load.total / (time.perf_counter() - started))
 
 
 if __name__ == "__main__":
