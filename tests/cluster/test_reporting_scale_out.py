@@ -21,6 +21,7 @@ from bench.reporting_scale import Workers, enrolment_load, produce, progress, wa
 from deploy.infra import KafkaCluster
 from services.common import broker
 from services.common.config import Settings
+from services.common.outbox import RELAY_LOCK_ID
 from services.reporting.sequencer import SEQUENCER_LOCK_ID
 from tests.cluster.conftest import ClusterPlatform
 from tests.support import read_topic, wait_until
@@ -29,11 +30,11 @@ pytestmark = pytest.mark.integration
 COMPANIES = 150  # 1 + 8 * 150 = 1201 events, each with one public event
 
 
-def sequencer_backend(settings: Settings) -> int | None:
-    """The server pid of the session holding the sequencer lock, if any."""
+def lock_holder(settings: Settings, lock_id: int = SEQUENCER_LOCK_ID) -> int | None:
+    """The server pid of the session holding a session advisory lock (the sequencer's by default), if any."""
     with psycopg.connect(settings.database_url) as conn:
         row = conn.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND classid = %s"
-                           " AND granted", (SEQUENCER_LOCK_ID & 0xFFFFFFFF, SEQUENCER_LOCK_ID >> 32)).fetchone()
+                           " AND granted", (lock_id & 0xFFFFFFFF, lock_id >> 32)).fetchone()
     return int(row[0]) if row else None
 
 
@@ -55,8 +56,9 @@ def test_three_workers_one_killed_mid_load_exact_figures_and_order(
     try:
         # The first worker alone: it takes the sequencer lock (and the relay's); the others are standbys.
         victim = workers.start()
-        wait_until(lambda: sequencer_backend(settings), timeout=60, what="the first worker to lead the sequencer")
-        leader_backend = sequencer_backend(settings)
+        wait_until(lambda: lock_holder(settings) and lock_holder(settings, RELAY_LOCK_ID), timeout=60,
+                   what="the first worker to lead the sequencer and the relay")
+        leader_backend = lock_holder(settings)
         (victim_member,) = wait_for_group(settings, 1)
         workers.start()
         workers.start()
@@ -77,7 +79,7 @@ def test_three_workers_one_killed_mid_load_exact_figures_and_order(
         assert set().union(*survivors.values()) == set().union(*group.values())  # nothing left unassigned
         assert victim_partitions <= set().union(*survivors.values()), (victim_partitions, survivors)
         # A standby sequencer took over the numbering.
-        wait_until(lambda: sequencer_backend(settings) not in (None, leader_backend), timeout=20,
+        wait_until(lambda: lock_holder(settings) not in (None, leader_backend), timeout=20,
                    what="a standby sequencer to take over")
 
         sender.join(timeout=60)
@@ -103,7 +105,7 @@ def test_three_workers_one_killed_mid_load_exact_figures_and_order(
         range(1, load.total + 1))
     # Each company's public events in the order its enrolment's events happened.
     with psycopg.connect(settings.database_url) as conn:
-        position = dict(conn.execute("SELECT cause_id, position FROM external_events").fetchall())
+        position: dict[str, int] = dict(conn.execute("SELECT cause_id, position FROM external_events").fetchall())
     for events in load.companies:
         keyed = [position[e["id"]] for e in events if e["subject"] == events[1]["subject"]]
         assert len(keyed) == 7 and keyed == sorted(keyed), keyed

@@ -207,8 +207,8 @@ def test_the_migration_keeps_an_existing_log_and_its_deliveries(pg_server: Any, 
     assert "reporting/0002_sequenced_external_log.sql" in migrate.apply_migrations(url, "reporting")
     settings = Settings.from_env("reporting", env="test", database_url=url)
     table = handlers(settings)
-    with psycopg.connect(url, row_factory=dict_row) as conn, conn.transaction():
-        apply_event(conn, GROUP, table, session_held(str(uuid.uuid4()), 1))
+    with psycopg.connect(url, row_factory=dict_row) as consumer, consumer.transaction():
+        apply_event(consumer, GROUP, table, session_held(str(uuid.uuid4()), 1))
     sequencer = Sequencer(settings)
     try:
         assert sequencer.drain() == 1
