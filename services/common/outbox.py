@@ -210,7 +210,7 @@ class Relay:
                 last_purge = time.monotonic()
             if sent == 0:
                 try:
-                    wakeup.wait(self._lock_conn, poll)  # type: ignore[arg-type]  # held: checked above
+                    wakeup.wait(self._lock_conn, poll, stop)  # type: ignore[arg-type]  # held: checked above
                 except psycopg.Error as exc:
                     log.warning("relay: database error while waiting, reconnecting: %s", exc)
                     self._drop_lock_conn()

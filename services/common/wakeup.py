@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from typing import Any
 
 import psycopg
@@ -37,11 +38,23 @@ def listen(conn: psycopg.Connection[Any], channel: str) -> None:
     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
 
-def wait(conn: psycopg.Connection[Any], timeout: float) -> bool:
-    """Wait up to `timeout` seconds for a notification; True when one came. Drains what is queued."""
+STOP_CHECK_S = 0.5  # a loop's stop is seen this soon, however long its poll interval
+
+
+def wait(conn: psycopg.Connection[Any], timeout: float, stop: threading.Event | None = None) -> bool:
+    """Wait up to `timeout` seconds for a notification, or until `stop` is set; True when one came.
+
+    Drains what is queued.
+    """
     woken = False
-    for _ in conn.notifies(timeout=timeout, stop_after=1):
-        woken = True
+    deadline = time.monotonic() + timeout
+    while not woken:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or (stop is not None and stop.is_set()):
+            return False
+        for _ in conn.notifies(timeout=min(remaining, STOP_CHECK_S) if stop is not None else remaining,
+                               stop_after=1):
+            woken = True
     if woken:
         # Several commits may have notified meanwhile; one look serves them all.
         for _ in conn.notifies(timeout=0):
@@ -80,7 +93,7 @@ class Waiter:
         try:
             self.start()
             assert self._conn is not None
-            return wait(self._conn, timeout)
+            return wait(self._conn, timeout, stop)
         except psycopg.Error as exc:
             log.debug("wakeup %s: %s; polling instead", self.channel, exc)
             self.close()
