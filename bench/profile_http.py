@@ -15,6 +15,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import shutil
 import tempfile
 import time
 import uuid
@@ -97,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
                   f" profile in {PROFILES / f'http_{what}.txt'}")
     finally:
         pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
