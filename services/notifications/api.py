@@ -25,7 +25,8 @@ Created = tuple[Body, int, dict[str, str]]
 deliveries = Blueprint("deliveries", __name__, url_prefix="/api/v1/deliveries",
                        description="The delivery log: every mail, its status, attempts and last error")
 staff = Blueprint("staff", __name__, url_prefix="/api/v1/staff",
-                  description="Staff directory: coordinators per region and facilitators, for alerts and session mail")
+                  description="Staff directory: coordinators per region, facilitators and fund administrators"
+                              " (alerts of a region without coordinator), for alerts and session mail")
 campaigns = Blueprint("campaigns", __name__, url_prefix="/api/v1/campaigns",
                       description="Drip campaigns: named sequences of mails at offsets after delegation")
 suppressions = Blueprint("suppressions", __name__, url_prefix="/api/v1/suppressions",

@@ -50,6 +50,20 @@ def staff_recipient(staff_id: str) -> str:
     return f"{STAFF_PREFIX}{staff_id}"
 
 
+# -- alerts --------------------------------------------------------------------------------
+# The recipient id of an alert that had nobody to go to: no coordinator of its region and no fund administrator.
+UNADDRESSED = "unaddressed"
+
+
+def no_coordinator_reason(region: str | None) -> tuple[str, str]:
+    """Why an alert went past the region's coordinators, (Dutch, English)."""
+    if region:
+        return (f"geen coördinator voor regio {region} in de personeelslijst",
+                f"no coordinator for region {region} in the staff directory")
+    return ("regio onbekend: geen coördinator te vinden in de personeelslijst",
+            "region unknown: no coordinator to find in the staff directory")
+
+
 def language_of(value: str | None) -> str:
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 

@@ -26,6 +26,7 @@ from services.common.contacts import CONTACT_DETAILS_CHANGED, CONTACTS_TOPIC, to
 from services.common.events import Event, event_type
 from services.notifications import db
 from services.notifications import schemas as s
+from services.notifications.alerts import address_alert
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import KINDS, in_audience, reminder_time, staff_recipient, step_times
 
@@ -71,8 +72,8 @@ class Triggers:
 
     def _alert_coordinators(self, conn: Conn, event: Event, kind: str, region: str | None, key: str | None = None,
                             **extra: Any) -> None:
-        for coordinator in db.coordinators_of(conn, region):
-            self._schedule(conn, event, kind, staff_recipient(coordinator["staff_id"]), key=key, **extra)
+        """The region's coordinators, else the fund administrators, else a visible unaddressed entry (alerts.py)."""
+        address_alert(conn, cause=key or event["id"], kind=kind, region=region, send_after=self.clock.now(), **extra)
 
     def _risk_point(self, conn: Conn, event: Event, company_id: str, programme_id: str, why: str) -> None:
         """No-shows and late cancellations add up; past the threshold the coordinators hear of it, once."""

@@ -8,6 +8,8 @@ from services.common.schemas import EventData, PageQuery, Region, page_schema, r
 from services.notifications.domain import KINDS, LANGUAGES
 
 JOB_LEVELS = ("manager", "supervisor", "foreman", "employee", "other")
+# fund_admin: an alert whose region has no coordinator in the directory goes to them (alerts.py).
+STAFF_ROLES = ("coordinator", "facilitator", "fund_admin")
 
 
 # -- what notifications reads of enrolment events ------------------------------------------
@@ -184,6 +186,10 @@ class DeliveryOut(Schema):
     session_id = fields.String(allow_none=True)
     company_id = fields.String(allow_none=True)
     campaign_id = fields.UUID(allow_none=True)
+    alert_region = fields.String(allow_none=True, metadata={"description": "An alert's region"})
+    escalated_reason = fields.String(allow_none=True, metadata={
+        "description": "Why an alert went to the fund administrators instead of the region's coordinators (Dutch);"
+                       " an `unaddressed` alert had nobody to go to"})
 
 
 DeliveryPage = page_schema(DeliveryOut)
@@ -193,7 +199,7 @@ class DeliveryQuery(PageQuery):
     recipient_id = fields.String()
     kind = fields.String(validate=validate.OneOf(sorted(KINDS)))
     status = fields.String(validate=validate.OneOf(
-        ("scheduled", "sending", "sent", "failed", "suppressed", "cancelled")))
+        ("scheduled", "sending", "sent", "failed", "suppressed", "cancelled", "unaddressed")))
     session_id = fields.String()
     company_id = fields.String()
     campaign_id = fields.UUID()
@@ -204,7 +210,7 @@ class StaffIn(Schema):
     OPENAPI_EXTRA = {"if": {"properties": {"role": {"const": "coordinator"}}, "required": ["role"]},
                      "then": {"required": ["regions"], "properties": {"regions": {"minItems": 1}}}}
 
-    role = fields.String(required=True, validate=validate.OneOf(("coordinator", "facilitator")))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     # No control characters: the name goes into mail headers.
     name = fields.String(required=True, validate=[validate.Length(min=1, max=200),
                                                   validate.Regexp(r"^[^\x00-\x1f\x7f]*$",
@@ -234,7 +240,7 @@ StaffPage = page_schema(StaffOut)
 
 
 class StaffQuery(PageQuery):
-    role = fields.String(validate=validate.OneOf(("coordinator", "facilitator")))
+    role = fields.String(validate=validate.OneOf(STAFF_ROLES))
     region = Region()
 
 

@@ -30,8 +30,9 @@ from services.common.db import unit_of_work
 from services.common.events import new_event
 from services.common.outbox import Outbox
 from services.notifications import db
+from services.notifications.alerts import address_alert
 from services.notifications.clock import Clock, SystemClock
-from services.notifications.domain import CONTACT_WAIT, retry_delay, staff_recipient
+from services.notifications.domain import CONTACT_WAIT, retry_delay
 from services.notifications.letters import ContactNotYetKnown, NotSendable, UnknownStaff, compose
 from services.notifications.mailer import PermanentFailure, SmtpTransport, TemporaryFailure, Transport, build_message
 
@@ -137,16 +138,13 @@ class Sender:
                 self._after(conn, done, self.clock.now())
 
     def _alert_unknown_staff(self, conn: Any, row: dict[str, Any], staff_id: str) -> None:
-        """The region's coordinators hear of a session naming someone the directory does not know; once per
-        person and session (every later mail to that id fails the same way, silently)."""
+        """The region's coordinators (else the fund administrators) hear of a session naming someone the directory
+        does not know; once per person and session (every later mail to that id fails the same way, silently)."""
         session = db.session(conn, row["session_id"])
-        region = session["region"] if session else None
-        for coordinator in db.coordinators_of(conn, region):
-            db.schedule(conn, event_id=f"unknown-staff:{staff_id}:{row['session_id'] or '-'}",
-                        kind="alert_unknown_staff", recipient_id=staff_recipient(coordinator["staff_id"]),
-                        send_after=self.clock.now(), session_id=row["session_id"],
-                        programme_id=row["programme_id"],
-                        context={"staff_id": staff_id, "failed_kind": row["kind"]})
+        address_alert(conn, cause=f"unknown-staff:{staff_id}:{row['session_id'] or '-'}", kind="alert_unknown_staff",
+                      region=session["region"] if session else None, send_after=self.clock.now(),
+                      session_id=row["session_id"], programme_id=row["programme_id"],
+                      context={"staff_id": staff_id, "failed_kind": row["kind"]})
 
     def _after(self, conn: Any, done: dict[str, Any], now: datetime) -> None:
         """A progress digest, whatever became of it, plans the next one for that company."""

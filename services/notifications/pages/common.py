@@ -31,6 +31,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "alert_below_minimum": ("Signaal: te weinig aanmeldingen", "Alert: below minimum"),
     "alert_repeated_no_show": ("Signaal: herhaald niet verschenen", "Alert: repeated no-show"),
     "alert_company_at_risk": ("Signaal: bedrijf dreigt af te haken", "Alert: company at risk"),
+    "alert_unknown_staff": ("Signaal: begeleider onbekend", "Alert: unknown facilitator"),
 }
 AUDIENCE_LABELS = {
     "director": ("Directeur", "Director"), "participant": ("Deelnemer", "Participant"),
@@ -43,6 +44,7 @@ DELIVERY_STATES = {
     "sent": ("Verstuurd", "Sent", "success"), "failed": ("Mislukt", "Failed", "danger"),
     "suppressed": ("Niet verstuurd (afgemeld)", "Not sent (unsubscribed)", "inactive"),
     "cancelled": ("Geannuleerd", "Cancelled", "warning"),
+    "unaddressed": ("Niet verstuurd: niemand om naar te sturen", "Not sent: nobody to send it to", "danger"),
 }
 CAMPAIGN_STATES = {
     "active": ("Actief", "Active", "success"), "paused": ("Gepauzeerd", "Paused", "warning"),
@@ -52,7 +54,8 @@ JOB_LEVEL_LABELS = {
     "manager": ("Leidinggevende", "Manager"), "supervisor": ("Uitvoerder", "Supervisor"),
     "foreman": ("Voorman", "Foreman"), "employee": ("Medewerker", "Employee"), "other": ("Anders", "Other"),
 }
-ROLE_LABELS = {"coordinator": ("Regiocoördinator", "Coordinator"), "facilitator": ("Begeleider", "Facilitator")}
+ROLE_LABELS = {"coordinator": ("Regiocoördinator", "Coordinator"), "facilitator": ("Begeleider", "Facilitator"),
+               "fund_admin": ("Fondsbeheerder", "Fund administrator")}
 LANGUAGE_LABELS = {"nl": ("Nederlands", "Dutch"), "en": ("Engels", "English")}
 
 # marshmallow's messages, Dutch first (the pages show both languages' meaning in the chosen one).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from flask import Blueprint, Response, abort, request
 from marshmallow import ValidationError
@@ -11,7 +12,7 @@ from services.common.i18n import t
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.notifications import schemas as s
-from services.notifications.domain import KINDS
+from services.notifications.domain import KINDS, no_coordinator_reason
 from services.notifications.pages.common import (
     DELIVERY_STATES,
     KIND_LABELS,
@@ -25,6 +26,18 @@ from services.notifications.pages.common import (
 
 blueprint = Blueprint("delivery_pages", __name__)
 FILTERS = ("kind", "status", "session_id", "campaign_id")
+
+
+def escalation(d: dict[str, Any]) -> str:
+    """Where an alert went instead of the region's coordinators, and why; '' for any other delivery."""
+    if not d.get("escalated_reason"):
+        return ""
+    nl, en = no_coordinator_reason(d.get("alert_region"))
+    if d["status"] == "unaddressed":
+        return t(f"Niemand om naar te sturen: {nl} en geen fondsbeheerder. Voeg een coördinator of fondsbeheerder"
+                 " toe aan de personeelslijst.", f"Nobody to send it to: {en}, and no fund administrator."
+                 " Add a coordinator or a fund administrator to the staff directory.")
+    return t(f"Doorgestuurd naar de fondsbeheerders: {nl}.", f"Escalated to the fund administrators: {en}.")
 
 
 @blueprint.get("/deliveries")
@@ -45,7 +58,7 @@ def deliveries() -> Response:
     return render_page("pages/deliveries.html.j2", status=422 if errors else 200, rows=rows, total=total,
                        page=number, pages=pages_for(total), kinds=kinds, states=states, errors=errors,
                        filtered=bool(raw or filters["recipient"]), kind_label=lambda k: label(KIND_LABELS, k),
-                       state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")))
+                       state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")), escalation=escalation)
 
 
 @blueprint.get("/deliveries/<delivery_id>")
@@ -60,4 +73,4 @@ def delivery(delivery_id: str) -> Response:
         abort(404)
     return render_page("pages/delivery.html.j2", d=row, kind_label=label(KIND_LABELS, row["kind"]),
                        state=DELIVERY_STATES.get(row["status"], (row["status"], row["status"], "neutral")),
-                       title=t("Mail", "Mail"))
+                       escalation=escalation(row), title=t("Mail", "Mail"))

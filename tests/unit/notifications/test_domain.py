@@ -16,6 +16,7 @@ from services.notifications.domain import (
     campaign_transition,
     in_audience,
     language_of,
+    no_coordinator_reason,
     reminder_time,
     retry_delay,
     staff_recipient,
@@ -83,3 +84,10 @@ def test_manual_clock_moves_only_when_told() -> None:
     assert clock.advance(timedelta(days=7)) == T0 + timedelta(days=7)
     clock.set(T0)
     assert clock.now() == T0
+
+
+def test_the_reason_an_alert_went_to_the_fund_administrators_names_the_region_dutch_first() -> None:
+    assert no_coordinator_reason("Noord") == ("geen coördinator voor regio Noord in de personeelslijst",
+                                              "no coordinator for region Noord in the staff directory")
+    nl, en = no_coordinator_reason(None)
+    assert "regio onbekend" in nl and "region unknown" in en
