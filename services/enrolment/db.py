@@ -285,12 +285,19 @@ def list_delegates(conn: Conn, enrolment_id: UUID, include_removed: bool, limit:
 # -- follow-up ----------------------------------------------------------------
 def insert_follow_up(conn: Conn, follow_up_id: UUID, enrolment_id: UUID, data: dict[str, Any]) -> Row:
     row = conn.execute(
-        "INSERT INTO follow_ups (id, enrolment_id, activity, occurred_on, adoption_level, description)"
-        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING *",
+        # clock_timestamp(), not now(): recorded under the enrolment's lock, so the recording order
+        # (the tie-break of one day's follow-ups) is the order the locks were taken in.
+        "INSERT INTO follow_ups (id, enrolment_id, activity, occurred_on, adoption_level, description, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, clock_timestamp()) RETURNING *",
         (follow_up_id, enrolment_id, data["activity"], data["occurred_on"], data["adoption_level"],
          data.get("description", ""))).fetchone()
     assert row is not None
     return row
+
+
+def follow_ups_in_recording_order(conn: Conn, enrolment_id: UUID) -> list[Row]:
+    return conn.execute("SELECT occurred_on, adoption_level FROM follow_ups WHERE enrolment_id = %s"
+                        " ORDER BY created_at, id", (enrolment_id,)).fetchall()
 
 
 def list_follow_ups(conn: Conn, enrolment_id: UUID, limit: int, offset: int) -> tuple[list[Row], int]:

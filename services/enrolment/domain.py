@@ -8,8 +8,10 @@ the allowed next states (or what is missing for admission).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from services.common import adoption
 
 LANGUAGES = ("nl", "en")
 COMPANY_SIZES = ("micro", "small", "medium", "large")
@@ -20,7 +22,7 @@ MANAGEMENT_LEVELS = frozenset({"manager"})
 WITHDRAWAL_REASONS = ("understaffing", "no_director_support", "other")
 FOLLOW_UP_ACTIVITIES = ("whiteboard_meetings", "own_intervision", "internal_dialogues", "rollout_all_managers",
                         "other")
-ADOPTION_LEVELS = ("none", "occasional", "structural")
+ADOPTION_LEVELS = adoption.LEVELS
 
 # The checklist every intake interview covers (lesson D/E of the final report).
 STANDARD_COMMITMENTS = ("director_attends_kickoff_and_closing", "staff_time_released", "managers_delegated",
@@ -160,6 +162,12 @@ def record_follow_up(state: str) -> str:
     if state not in ("active", "completed"):
         raise IllegalTransition(state, "record follow-up", allowed_in=("active", "completed"))
     return state
+
+
+def adoption_level(follow_ups: Iterable[Mapping[str, object]]) -> str | None:
+    """The enrolment's adoption level from its follow-ups in recording order: the latest one's (one rule with
+    reporting, `services.common.adoption`), not the highest ever recorded."""
+    return adoption.latest_level(follow_ups)
 
 
 def below_management(job_level: str) -> bool:

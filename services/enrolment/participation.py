@@ -81,7 +81,8 @@ class Participation(UseCases):
         with self._locked(enrolment_id) as (conn, e):
             domain.record_follow_up(e["state"])
             follow_up = db.insert_follow_up(conn, uuid.uuid4(), enrolment_id, data)
-            e = self._set(conn, e, {"adoption_level": data["adoption_level"]})
+            level = domain.adoption_level(db.follow_ups_in_recording_order(conn, enrolment_id))
+            e = self._set(conn, e, {"adoption_level": level})
             self.outbox.add(conn, [payloads.follow_up_recorded(e, follow_up)])
             audit.record(conn, "follow_up.record", "enrolment", str(enrolment_id),
                          {"follow_up_id": str(follow_up["id"]), "activity": data["activity"],

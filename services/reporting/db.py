@@ -118,11 +118,13 @@ def record_delegate_removed(conn: Conn, data: dict[str, Any]) -> None:
     record_enrolment_fact(conn, data)
 
 
-def record_follow_up(conn: Conn, data: dict[str, Any]) -> None:
+def record_follow_up(conn: Conn, data: dict[str, Any], recorded_at: str) -> None:
+    """One follow-up with when it was recorded (its event's time): the company's level is its latest one's."""
     conn.execute(
         "INSERT INTO follow_ups (follow_up_id, enrolment_id, company_id, programme_id, activity, occurred_on,"
-        " adoption_level) VALUES (%(follow_up_id)s, %(enrolment_id)s, %(company_id)s, %(programme_id)s,"
-        " %(activity)s, %(occurred_on)s, %(adoption_level)s) ON CONFLICT (follow_up_id) DO NOTHING", data)
+        " adoption_level, recorded_at) VALUES (%(follow_up_id)s, %(enrolment_id)s, %(company_id)s, %(programme_id)s,"
+        " %(activity)s, %(occurred_on)s, %(adoption_level)s, %(recorded_at)s) ON CONFLICT (follow_up_id) DO NOTHING",
+        {**data, "recorded_at": recorded_at})
     record_enrolment_fact(conn, data)
 
 

@@ -24,12 +24,14 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 TYPE_NL = {"dialogue": "Dialoogsessie", "intervision": "Intervisiesessie", "workshop": "Workshop",
            "kick_off": "Aftrap", "closing": "Slotbijeenkomst", "onbekend": "Onbekend"}
 STATUS_NL = {"held": "gehouden", "cancelled": "geannuleerd", "planned": "gepland", "confirmed": "bevestigd"}
+ADOPTION_NL = {"structural": "structureel / structural", "occasional": "af en toe / occasionally",
+               "none": "niet / not", "unknown": "niet vastgelegd / not recorded"}
 
 
 @cache
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
-    env.globals.update(TYPE_NL=TYPE_NL, STATUS_NL=STATUS_NL)
+    env.globals.update(TYPE_NL=TYPE_NL, STATUS_NL=STATUS_NL, ADOPTION_NL=ADOPTION_NL)
     env.filters["nl"] = lambda v: "–" if v is None else (f"{v:.2f}".replace(".", ",") if isinstance(v, float)
                                                           else str(v))
     env.filters["pct"] = lambda v: "–" if v is None else f"{round(v * 100)}%"

@@ -14,11 +14,12 @@ from uuid import UUID
 
 import psycopg
 
+from services.common import adoption
+
 Conn = psycopg.Connection[Any]
 Regions = list[str] | None
 
 SESSION_TYPES = ("kick_off", "dialogue", "intervision", "workshop", "closing")
-ADOPTION_ORDER = {"none": 0, "occasional": 1, "structural": 2}
 STATUS_SQL = ("CASE WHEN s.held_at IS NOT NULL OR s.snapshot_status = 'held' THEN 'held'"
               " WHEN s.cancelled_version IS NOT NULL OR s.snapshot_status = 'cancelled' THEN 'cancelled'"
               " ELSE COALESCE(s.snapshot_status, 'planned') END")
@@ -101,7 +102,7 @@ def companies_by_region(conn: Conn, programme_id: UUID, regions: Regions) -> dic
 
 def company_rows(conn: Conn, programme_id: UUID, regions: Regions, company_id: UUID | None = None,
                  limit: int | None = None, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Per company: delegates, sessions attended, drop-out, follow-up adoption."""
+    """Per company: delegates, sessions attended, drop-out, follow-up adoption (the latest level)."""
     params = {"p": programme_id, "r": regions, "c": company_id, "limit": limit, "offset": offset}
     where = ("e.programme_id = %(p)s AND (%(r)s::text[] IS NULL OR e.region = ANY(%(r)s))"
              " AND (%(c)s::uuid IS NULL OR e.company_id = %(c)s)")
@@ -120,16 +121,17 @@ def company_rows(conn: Conn, programme_id: UUID, regions: Regions, company_id: U
         "   AND g.programme_id = e.programme_id AND g.attendance = 'no_show') AS no_shows,"
         " (SELECT COALESCE(array_agg(DISTINCT f.activity ORDER BY f.activity), '{}') FROM follow_ups f"
         "   WHERE f.enrolment_id = e.enrolment_id) AS follow_up_activities,"
-        " (SELECT COALESCE(max(CASE f.adoption_level WHEN 'structural' THEN 2 WHEN 'occasional' THEN 1 ELSE 0 END),"
-        "   -1) FROM follow_ups f WHERE f.enrolment_id = e.enrolment_id) AS follow_up_rank"
+        # The level of the latest follow-up, not the highest ever recorded (services.common.adoption).
+        " (SELECT f.adoption_level FROM follow_ups f WHERE f.enrolment_id = e.enrolment_id"
+        f"   ORDER BY {adoption.LATEST_FIRST_SQL} LIMIT 1) AS follow_up_level"
         f" FROM enrolments e LEFT JOIN companies c USING (company_id) WHERE {where}"
         " ORDER BY c.name NULLS LAST, e.company_id LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM enrolments e WHERE {where}", params).fetchone()
-    levels = {-1: "unknown", 0: "none", 1: "occasional", 2: "structural"}
     out = []
     for r in rows:
         row = dict(r)
-        row["follow_up_level"] = levels[int(row.pop("follow_up_rank"))]
+        level = row["follow_up_level"]  # a level this version does not know counts as none, as it always did
+        row["follow_up_level"] = "unknown" if level is None else level if level in adoption.LEVELS else "none"
         for k in ("delegates", "delegates_below_management", "sessions_attended", "attended", "no_shows"):
             row[k] = int(row[k])
         row["attendance_rate"] = rate(row["attended"], row["attended"] + row["no_shows"])
@@ -138,7 +140,9 @@ def company_rows(conn: Conn, programme_id: UUID, regions: Regions, company_id: U
 
 
 def follow_up(companies: list[dict[str, Any]]) -> dict[str, Any]:
-    """Adoption among the companies that stayed in (started and did not withdraw): "8 of 10"."""
+    """Adoption among the companies that stayed in (started and did not withdraw): "8 of 10".
+
+    Each company counts by its latest follow-up level (`company_rows`): one that stopped is not adopted."""
     stayed = [c for c in companies if c["activated_on"] is not None and c["withdrawn_on"] is None]
     by_level: dict[str, int] = defaultdict(int)
     by_activity: dict[str, int] = defaultdict(int)
@@ -146,7 +150,7 @@ def follow_up(companies: list[dict[str, Any]]) -> dict[str, Any]:
         by_level[c["follow_up_level"]] += 1
         for activity in c["follow_up_activities"]:
             by_activity[activity] += 1
-    adopted = by_level["occasional"] + by_level["structural"]
+    adopted = sum(n for level, n in by_level.items() if adoption.is_adopted(level))
     return {"adopted": adopted, "of": len(stayed), "label_nl": f"{adopted} van {len(stayed)}",
             "label_en": f"{adopted} of {len(stayed)}", "rate": rate(adopted, len(stayed)),
             "by_level": dict(sorted(by_level.items())), "by_activity": dict(sorted(by_activity.items()))}
@@ -335,7 +339,7 @@ def company_report(conn: Conn, programme_id: UUID, company_id: UUID, min_respons
         " ORDER BY s.starts_at NULLS LAST, s.session_id", (company_id, programme_id)).fetchall()
     follow_ups = conn.execute(
         "SELECT activity, occurred_on, adoption_level FROM follow_ups WHERE company_id = %s AND programme_id = %s"
-        " ORDER BY occurred_on, follow_up_id", (company_id, programme_id)).fetchall()
+        " ORDER BY occurred_on, recorded_at NULLS FIRST, follow_up_id", (company_id, programme_id)).fetchall()
     return {"programme": prog, "company": rows[0],
             "sessions": [{**r, **{k: int(r[k]) for k in ("attended", "no_shows", "excused", "registered")}}
                          for r in sessions],

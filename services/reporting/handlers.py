@@ -65,7 +65,7 @@ def on_participant_removed(conn: psycopg.Connection[Any], event: Event) -> None:
 
 
 def on_follow_up_recorded(conn: psycopg.Connection[Any], event: Event) -> None:
-    db.record_follow_up(conn, _load(s.FollowUpRecordedV1, event))
+    db.record_follow_up(conn, _load(s.FollowUpRecordedV1, event), event["time"])
 
 
 def on_person_erased(conn: psycopg.Connection[Any], event: Event) -> None:

@@ -117,6 +117,29 @@ def test_follow_up_records_activities_and_the_adoption_level(api: Api) -> None:
                              "occurred_on": "2026-09-01", "adoption_level": "occasional"}
 
 
+def _record(api: Api, enrolment_id: str, occurred_on: str, level: str) -> None:
+    api.ok(api.post(f"/api/v1/enrolments/{enrolment_id}/follow-ups", {
+        "activity": "own_intervision", "occurred_on": occurred_on, "adoption_level": level}), 201)
+
+
+def test_a_company_that_stopped_is_no_longer_adopted(api: Api) -> None:
+    """The enrolment's level is its latest follow-up's, not the highest ever recorded (issue 15)."""
+    e = api.enrolment("completed")
+    _record(api, e["id"], "2026-09-01", "structural")
+    _record(api, e["id"], "2026-11-01", "none")
+    assert api.ok(api.get(f"/api/v1/enrolments/{e['id']}"))["adoption_level"] == "none"
+
+
+def test_a_follow_up_recorded_late_about_an_earlier_date_does_not_replace_the_latest(api: Api) -> None:
+    e = api.enrolment("completed")
+    _record(api, e["id"], "2026-11-01", "none")
+    _record(api, e["id"], "2026-09-01", "structural")  # entered afterwards, about September
+    assert api.ok(api.get(f"/api/v1/enrolments/{e['id']}"))["adoption_level"] == "none"
+    # Of one day's follow-ups, the one recorded last counts.
+    _record(api, e["id"], "2026-11-01", "occasional")
+    assert api.ok(api.get(f"/api/v1/enrolments/{e['id']}"))["adoption_level"] == "occasional"
+
+
 @pytest.mark.parametrize(("field", "value"), [("activity", "party"), ("activity", None), ("occurred_on", "later"),
                                               ("adoption_level", "always"), ("description", "x" * 2001)])
 def test_each_bad_follow_up_field_is_a_422(api: Api, field: str, value: object) -> None:
