@@ -65,15 +65,19 @@ class Infra:
 
 def kafka_paused(seconds: float) -> Callable[[Infra], str]:
     def run(infra: Infra) -> str:
-        proc = infra.broker().proc
-        assert proc is not None
-        pid = proc.pid
-        os.kill(pid, signal.SIGSTOP)
+        # A hung broker, not a dead one: connections stay open and nothing answers. On a cluster every node
+        # hangs at once, the case that no failover can hide.
+        nodes = [infra.kafka] if isinstance(infra.kafka, KafkaBroker) else list(infra.kafka.nodes)
+        pids = [node.proc.pid for node in nodes if node.proc is not None]
+        assert len(pids) == len(nodes), "a broker is not running"
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(seconds)
         finally:
-            os.kill(pid, signal.SIGCONT)
-        return f"broker stopped (SIGSTOP) for {seconds:.0f}s"
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        return f"{len(pids)} broker(s) stopped (SIGSTOP) for {seconds:.0f}s"
     return run
 
 

@@ -74,6 +74,11 @@ CLUSTER_SHORT = Profile("short", companies=2, delegates=2, brokers=3, partitions
     Fault("leader broker killed", _fixed(cluster.leader_killed(6)), companies=3, pace_s=2),
     Fault("all brokers down", _fixed(cluster.all_brokers_down(12)), companies=4, pace_s=3),
     Fault("reporting worker killed", _fixed(cluster.reporting_worker_killed(6)), companies=3, pace_s=2),
+    # The single broker's faults too, so CI starts one fault stack rather than two (`--brokers 1` runs SHORT).
+    Fault("kafka paused", _fixed(injectors.kafka_paused(8))),
+    Fault("workers SIGKILLed", _fixed(injectors.workers_killed(10))),
+    Fault("postgresql restarted", _fixed(injectors.postgres_restarted(3))),
+    Fault("poison on every topic", injectors.poison),
 ))
 CLUSTER_LONG = Profile("long", companies=6, delegates=3, brokers=3, partitions=6, workers=(("reporting", 3),),
                        settle_timeout=600, quiet_timeout=420, faults=(

@@ -79,7 +79,7 @@ def test_three_workers_one_killed_mid_load_exact_figures_and_order(
         assert set().union(*survivors.values()) == set().union(*group.values())  # nothing left unassigned
         assert victim_partitions <= set().union(*survivors.values()), (victim_partitions, survivors)
         # A standby sequencer took over the numbering.
-        wait_until(lambda: lock_holder(settings) not in (None, leader_backend), timeout=20,
+        wait_until(lambda: lock_holder(settings) not in (None, leader_backend), timeout=60,
                    what="a standby sequencer to take over")
 
         sender.join(timeout=60)

@@ -6,7 +6,9 @@ reporting workers in one group over 6 partitions, and the SMTP sink. One
 cohort per fault goes through the HTTP APIs while the suite kills the leader
 broker of the busiest partitions and starts it again, kills all three brokers
 for a while (every write must still answer 2xx and every web's /readyz must
-stay 200), and SIGKILLs one of the reporting workers. Afterwards every
+stay 200), SIGKILLs one of the reporting workers, and then meets the single
+broker's faults on the cluster too (all nodes paused, every worker SIGKILLed,
+PostgreSQL restarted, poison records on every topic). Afterwards every
 projection, mail and public record is counted against what was sent.
 
 Profile: PROGADMIN_FAULT_PROFILE (short in CI; long locally). The table is
