@@ -82,7 +82,7 @@ def test_reports_from_events_alone_and_a_subscriber_catches_up_without_gaps(
         def delivered_first_half() -> bool:
             return len(receiver.received) >= 50
         try:
-            wait_until(delivered_first_half, timeout=60, interval=0.2, what="webhook deliveries")
+            wait_until(delivered_first_half, timeout=150, interval=0.2, what="webhook deliveries")
         except AssertionError:
             raise AssertionError(running.log("reporting-worker")) from None
         # The consumer goes down; the rest of the programme happens meanwhile.
@@ -100,7 +100,7 @@ def test_reports_from_events_alone_and_a_subscriber_catches_up_without_gaps(
                     and report["sessions"]["held_total"] == 15
                     and report["evaluations"]["programme"]["responses"] == 45)
             return report if done else None
-        report = wait_until(report_complete, timeout=60, interval=0.3, what="the whole programme projected")
+        report = wait_until(report_complete, timeout=150, interval=0.3, what="the whole programme projected")
         assert report["sessions"]["held_by_type"] == {"dialogue": 9, "intervision": 6}
         assert report["follow_up"]["label_nl"] == "8 van 10"
         for fmt, kind in (("html", "text/html"), ("csv", "text/csv"), ("xlsx", "spreadsheetml")):
