@@ -1,6 +1,6 @@
 """Validate the deployment files without a cluster or a container engine.
 
-    python -m deploy.manifests            # Kubernetes (deploy/k8s) and compose (deploy/compose.yaml)
+    python -m deploy.manifests [--api-server]   # Kubernetes (deploy/k8s) and compose (deploy/compose.yaml)
 
 Kubernetes: `kustomize build deploy/k8s` (= `kubectl kustomize`) renders what `kubectl apply -k` would send, and every
 object is checked against the Kubernetes JSON schemas in their strict form (an unknown field is an
@@ -10,9 +10,11 @@ it downloads them from GitHub at run time, which CI cannot reach; the PyPI packa
 kubernetes-validate carries them (the yannh/instrumenta lineage, strict and standalone) for each
 release, so they come with the dev dependencies. Strimzi's KafkaTopic has a schema of our own
 (deploy/k8s/schemas/kafkatopic.json, transcribed from Strimzi's API classes). A kind with no schema
-is an error, never a silent pass. Then the built-in objects go through the API server's own create
-validation, compiled from k8s.io/kubernetes (deploy/tools/kubevalidate): strict decoding, defaulting
-and the checks no schema can express (a selector that does not match its pod template, a volume
+is an error, never a silent pass. With --api-server the built-in objects then go through the API
+server's own create validation, compiled from k8s.io/kubernetes (deploy/tools/kubevalidate, built on
+request: PROGADMIN_API_VALIDATION=1 deploy/bootstrap.sh, since its first build costs about 5
+CPU-minutes, too much of CI's budget): strict decoding, defaulting and the checks no schema can
+express (a selector that does not match its pod template, a volume
 mount naming no volume, enum values such as an HPA metric type, label and name syntax).
 
 Compose: .local/bin/composeconfig (deploy/tools/composeconfig, built by deploy/bootstrap.sh) loads
@@ -22,6 +24,7 @@ interpolation, merges and the consistency checks.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import re
@@ -139,9 +142,10 @@ def apiserver_errors(objects: list[dict[str, Any]]) -> list[str]:
     return [f"apiserver: {error}" for error in errors]
 
 
-def k8s_errors(objects: list[dict[str, Any]]) -> list[str]:
-    """Schema errors per object, then what the API server's validation adds."""
-    return [error for obj in objects for error in object_errors(obj)] + apiserver_errors(objects)
+def k8s_errors(objects: list[dict[str, Any]], api_server: bool = False) -> list[str]:
+    """Schema errors per object, then (when asked: kubevalidate is built on request) what the API server adds."""
+    errors = [error for obj in objects for error in object_errors(obj)]
+    return errors + apiserver_errors(objects) if api_server else errors
 
 
 def compose_config(path: Path = COMPOSE_FILE, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -157,13 +161,18 @@ def compose_config(path: Path = COMPOSE_FILE, env: dict[str, str] | None = None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    del argv
+    parser = argparse.ArgumentParser(prog="python -m deploy.manifests", description=__doc__)
+    parser.add_argument("--api-server", action="store_true",
+                        help="also run the API server's validation (build it first: "
+                             "PROGADMIN_API_VALIDATION=1 deploy/bootstrap.sh)")
+    args = parser.parse_args(argv)
     objects = kustomize()
-    errors = k8s_errors(objects)
+    errors = k8s_errors(objects, api_server=args.api_server)
     for error in errors:
         print(f"k8s: {error}", file=sys.stderr)
+    checks = "strict schemas" + (", the API server's validation" if args.api_server else "")
     print(f"k8s: {len(objects)} objects from {K8S_DIR.relative_to(ROOT)}, {len(errors)} errors "
-          f"(strict schemas of Kubernetes {KUBERNETES_VERSION}, the API server's validation)")
+          f"({checks} of Kubernetes {KUBERNETES_VERSION})")
     try:
         services = compose_config()["services"]
         print(f"compose: {COMPOSE_FILE.relative_to(ROOT)} valid, {len(services)} services")

@@ -10,7 +10,6 @@ secrets that make a valid configuration, and PROMETHEUS_MULTIPROC_DIR.
 
 from __future__ import annotations
 
-import copy
 import os
 import shutil
 from pathlib import Path
@@ -84,30 +83,6 @@ def test_the_k8s_validator_refuses_broken_manifests(tmp_path: Path) -> None:
     assert "HorizontalPodAutoscaler/old: no schema for autoscaling/v2beta1" in errors
     assert "enrolment-web: spec.template.spec.containers.0.resources.limits.memory: 'lots' is not a quantity" in errors
     assert "('replica' was unexpected)" in errors
-    # The API server's validation refuses the Deployment at decoding already (the quantity).
-    assert "apiserver: Deployment/enrolment-web: quantities must match the regular expression" in errors
-
-
-def test_the_api_servers_validation_refuses_what_no_schema_can_express(rendered: list[dict[str, Any]]) -> None:
-    web = copy.deepcopy(find(rendered, "Deployment", "enrolment-web"))
-    web["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"] = "api"  # matches no pod
-    web["spec"]["template"]["spec"]["containers"][0]["volumeMounts"][0]["name"] = "temp"  # no such volume
-    hpa = copy.deepcopy(find(rendered, "HorizontalPodAutoscaler", "enrolment-web"))
-    hpa["spec"]["metrics"][0]["type"] = "Cpu"
-    policy = copy.deepcopy(find(rendered, "NetworkPolicy", "enrolment-egress"))
-    policy["spec"]["egress"][0]["to"][0]["ipBlock"]["cidr"] = "192.0.2.300/32"
-    service = copy.deepcopy(find(rendered, "Service", "enrolment"))
-    service["spec"]["ports"][0]["prot"] = "TCP"
-    broken = [web, hpa, policy, service]
-    assert all(manifests.object_errors(obj) == [] for obj in (web, hpa, policy))  # the schemas see nothing
-    errors = "\n".join(manifests.apiserver_errors(broken))
-    assert "Deployment/enrolment-web: spec.template.metadata.labels: Invalid value" in errors
-    assert "`selector` does not match template `labels`" in errors
-    assert 'volumeMounts[0].name: Not found: "temp"' in errors
-    assert 'spec.metrics[0].type: Unsupported value: "Cpu"' in errors
-    assert "NetworkPolicy/enrolment-egress: spec.egress[0].to[0].ipBlock.cidr: Invalid value" in errors
-    assert 'Service/enrolment: strict decoding error: unknown field "spec.ports[0].prot"' in errors
-    assert manifests.apiserver_errors(rendered) == []
 
 
 def test_compose_loads_like_docker_compose_config() -> None:
