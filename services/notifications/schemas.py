@@ -41,12 +41,21 @@ class EnrolmentRef(EventData):
     region = fields.String(load_default=None)
 
 
-class IntakeScheduledV1(EnrolmentRef):
+# v1 and v2 differ only in how they name a person: v1 carries the contact data, v2 only the id
+# (its contact data comes from the contacts topic). The rest of each event is read once.
+class _IntakeScheduled(EnrolmentRef):
     intake_id = fields.String(required=True)
     scheduled_at = fields.AwareDateTime(required=True)
     location = fields.String(load_default=None)
     sequence = fields.Integer(required=True)
+
+
+class IntakeScheduledV1(_IntakeScheduled):
     director = fields.Nested(Contact, required=True)
+
+
+class IntakeScheduledV2(_IntakeScheduled):
+    director_id = fields.String(required=True)
 
 
 class IntakeHeldV1(EnrolmentRef):
@@ -56,47 +65,38 @@ class IntakeHeldV1(EnrolmentRef):
     meets_admission_rule = fields.Boolean(required=True)
 
 
-class CompanyAdmittedV1(EnrolmentRef):
+class _CompanyAdmitted(EnrolmentRef):
     admitted_on = fields.String(required=True)
+
+
+class CompanyAdmittedV1(_CompanyAdmitted):
     director = fields.Nested(Contact, required=True)
 
 
-class CompanyDeclinedV1(EnrolmentRef):
+class CompanyAdmittedV2(_CompanyAdmitted):
+    director_id = fields.String(required=True)
+
+
+class _CompanyDeclined(EnrolmentRef):
     reason = fields.String(required=True)
     declined_on = fields.String(required=True)
+
+
+class CompanyDeclinedV1(_CompanyDeclined):
     director = fields.Nested(Contact, required=True)
 
 
-class ParticipantDelegatedV1(EnrolmentRef):
-    person_id = fields.String(required=True)
-    contact = fields.Nested(Contact, required=True)
-    job_level = fields.String(required=True)
-
-
-class IntakeScheduledV2(EnrolmentRef):
-    """v2 names people by id; their contact data comes from the contacts topic."""
-
-    intake_id = fields.String(required=True)
-    scheduled_at = fields.AwareDateTime(required=True)
-    location = fields.String(load_default=None)
-    sequence = fields.Integer(required=True)
-    director_id = fields.String(required=True)
-
-
-class CompanyAdmittedV2(EnrolmentRef):
-    admitted_on = fields.String(required=True)
-    director_id = fields.String(required=True)
-
-
-class CompanyDeclinedV2(EnrolmentRef):
-    reason = fields.String(required=True)
-    declined_on = fields.String(required=True)
+class CompanyDeclinedV2(_CompanyDeclined):
     director_id = fields.String(required=True)
 
 
 class ParticipantDelegatedV2(EnrolmentRef):
     person_id = fields.String(required=True)
     job_level = fields.String(required=True)
+
+
+class ParticipantDelegatedV1(ParticipantDelegatedV2):
+    contact = fields.Nested(Contact, required=True)
 
 
 class ContactDetailsV1(Contact):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+# ProgrammeClosed and PersonErased are read exactly as sessions reads them: one copy in common, re-exported.
+from services.common.event_data import EnrolmentIds
+from services.common.event_data import PersonErasedV1 as PersonErasedV1
+from services.common.event_data import ProgrammeClosedV1 as ProgrammeClosedV1
 from services.common.schemas import EventData, PageQuery, Region, page_schema
 
 # A position in the external stream (a PostgreSQL bigint).
@@ -37,18 +41,8 @@ class ProgrammeSnapshotV1(EventData):
     planned_sessions = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
-class ProgrammeClosedV1(EventData):
-    programme_id = fields.UUID(required=True)
-    closed_on = fields.Date(required=True)
-
-
-class EnrolmentFactV1(EventData):
-    """The ids every enrolment event carries (region where it has one)."""
-
-    enrolment_id = fields.UUID(required=True)
-    company_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
-    region = fields.String(load_default=None)
+class EnrolmentFactV1(EnrolmentIds):
+    """The ids every enrolment event carries (region where it has one); CompanyShowedInterest is just these."""
 
 
 class IntakeHeldV1(EnrolmentFactV1):
@@ -95,11 +89,6 @@ class ParticipantDelegatedV1(EnrolmentFactV1):
 class ParticipantRemovedV1(EnrolmentFactV1):
     person_id = fields.UUID(required=True)
     removed_on = fields.Date(required=True)
-
-
-class PersonErasedV1(EventData):
-    person_id = fields.UUID(required=True)
-    erased_on = fields.Date(required=True)
 
 
 # -- sessions --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from services.common import audit
 from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.contacts import CONTACT_DETAILS_CHANGED, CONTACTS_TOPIC, tombstone_handler_key
+from services.common.event_data import EnrolmentIds, PersonErasedV1, ProgrammeClosedV1
 from services.common.events import Event
 from services.common.outbox import Outbox
 from services.common.schemas import EventData
@@ -51,18 +52,9 @@ class ProgrammeV1(EventData):
     session_rules = fields.Nested(SessionRulesV1, required=True)
 
 
-class ProgrammeClosedV1(EventData):
-    programme_id = fields.UUID(required=True)
-    closed_on = fields.Date(required=True)
-
-
-class EnrolmentFactV1(EventData):
+class EnrolmentFactV1(EnrolmentIds):
     """CompanyAdmitted / CompanyWithdrew / CompanyDeclined: the enrolment's ids and dates."""
 
-    enrolment_id = fields.UUID(required=True)
-    company_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
-    region = fields.String(load_default=None)
     admitted_on = fields.Date(load_default=None)
     withdrawn_on = fields.Date(load_default=None)
 
@@ -71,13 +63,10 @@ class DelegateContactV1(EventData):
     name = fields.String(load_default=None)
 
 
-class ParticipantDelegatedV1(EventData):
+class ParticipantDelegatedV1(EnrolmentIds):
     # Only the name is kept of the contact data: attendance needs to tell people apart, mail is not ours.
     contact = fields.Nested(DelegateContactV1, load_default=None)
-    enrolment_id = fields.UUID(required=True)
-    company_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
-    region = fields.String(required=True)
+    region = fields.String(required=True)  # a delegate's region decides which sessions it may join
     person_id = fields.UUID(required=True)
     job_level = fields.String(required=True)
     below_management = fields.Boolean(required=True)
@@ -92,11 +81,6 @@ class ParticipantRemovedV1(EventData):
     programme_id = fields.UUID(required=True)
     person_id = fields.UUID(required=True)
     removed_on = fields.Date(required=True)
-
-
-class PersonErasedV1(EventData):
-    person_id = fields.UUID(required=True)
-    erased_on = fields.Date(required=True)
 
 
 def _withdraw_places(conn: Conn, outbox: Outbox, regs: list[db.Row], cause: str, now: datetime) -> None:
