@@ -35,7 +35,7 @@ def check_region_filter(principal: Principal, region: str | None) -> None:
 
 def visible_company(service: Enrolment, principal: Principal, company_id: UUID) -> Row:
     """The company, or 404 when it does not exist or lies outside a coordinator's regions."""
-    row = service.company(company_id)
+    row = service.companies.company(company_id)
     if row is None or not principal.may_see_region(row["region"]):
         raise NotFound("no such company")
     return row
@@ -43,7 +43,7 @@ def visible_company(service: Enrolment, principal: Principal, company_id: UUID) 
 
 def visible_enrolment(service: Enrolment, principal: Principal, enrolment_id: UUID) -> Row:
     """The enrolment, or 404 when it does not exist or lies outside a coordinator's regions."""
-    row = service.enrolment(enrolment_id)
+    row = service.lifecycle.enrolment(enrolment_id)
     if row is None or not principal.may_see_region(row["region"]):
         raise NotFound("no such enrolment")
     return row

@@ -57,7 +57,7 @@ def _visible_enrolment(enrolment_id: uuid.UUID) -> Body:
 @programmes.response(201, s.ProgrammeOut)
 def create_programme(body: Body) -> Created:
     """Create a programme (draft)."""
-    row = _service().create_programme(body)
+    row = _service().programmes.create_programme(body)
     return row, 201, {"Location": url_for("programmes.get_programme", programme_id=row["id"])}
 
 
@@ -68,7 +68,7 @@ def create_programme(body: Body) -> Created:
 def list_programmes(query: Body) -> Body:
     """List programmes, optionally by status."""
     limit, offset = offset_of(query)
-    rows, total = _service().programmes(query.get("status"), limit, offset)
+    rows, total = _service().programmes.programmes(query.get("status"), limit, offset)
     return page(rows, total, query)
 
 
@@ -77,7 +77,7 @@ def list_programmes(query: Body) -> Body:
 @programmes.response(200, s.ProgrammeOut)
 def get_programme(programme_id: uuid.UUID) -> Body:
     """One programme."""
-    return _service().programme(programme_id)
+    return _service().programmes.programme(programme_id)
 
 
 @programmes.patch("/<uuid:programme_id>")
@@ -86,7 +86,7 @@ def get_programme(programme_id: uuid.UUID) -> Body:
 @programmes.response(200, s.ProgrammeOut)
 def update_programme(body: Body, programme_id: uuid.UUID) -> Body:
     """Change a draft or open programme (an open one publishes ProgrammeUpdated)."""
-    return _service().update_programme(programme_id, body)
+    return _service().programmes.update_programme(programme_id, body)
 
 
 @programmes.post("/<uuid:programme_id>/opening")
@@ -94,7 +94,7 @@ def update_programme(body: Body, programme_id: uuid.UUID) -> Body:
 @programmes.response(200, s.ProgrammeOut)
 def open_programme(programme_id: uuid.UUID) -> Body:
     """Open a draft programme for enrolment (ProgrammeOpened)."""
-    return _service().open_programme(programme_id)
+    return _service().programmes.open_programme(programme_id)
 
 
 @programmes.post("/<uuid:programme_id>/closing")
@@ -102,7 +102,7 @@ def open_programme(programme_id: uuid.UUID) -> Body:
 @programmes.response(200, s.ProgrammeOut)
 def close_programme(programme_id: uuid.UUID) -> Body:
     """Close an open programme (ProgrammeClosed)."""
-    return _service().close_programme(programme_id)
+    return _service().programmes.close_programme(programme_id)
 
 
 # -- companies ----------------------------------------------------------------
@@ -112,7 +112,7 @@ def close_programme(programme_id: uuid.UUID) -> Body:
 @companies.response(201, s.CompanyOut)
 def register_company(body: Body) -> Created:
     """Register a company (fund administrators)."""
-    row = _service().register_company(body)
+    row = _service().companies.register_company(body)
     return row, 201, {"Location": url_for("companies.get_company", company_id=row["id"])}
 
 
@@ -125,7 +125,7 @@ def list_companies(query: Body) -> Body:
     see their own regions only."""
     access.check_region_filter(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
-    rows, total = _service().companies(query, _coordinator_regions(), limit, offset)
+    rows, total = _service().companies.companies(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)
 
 
@@ -143,7 +143,7 @@ def get_company(company_id: uuid.UUID) -> Body:
 @companies.response(200, s.CompanyOut)
 def update_company(body: Body, company_id: uuid.UUID) -> Body:
     """Change name, address, size, directors (replaced as a whole) or contact person."""
-    return _service().update_company(company_id, body)
+    return _service().companies.update_company(company_id, body)
 
 
 # -- enrolments ---------------------------------------------------------------
@@ -153,7 +153,7 @@ def update_company(body: Body, company_id: uuid.UUID) -> Body:
 @enrolments.response(201, s.EnrolmentOut)
 def create_enrolment(body: Body) -> Created:
     """A registered company shows interest in an open programme (state interested)."""
-    row = _service().enrol(body["company_id"], body["programme_id"])
+    row = _service().lifecycle.enrol(body["company_id"], body["programme_id"])
     return row, 201, {"Location": url_for("enrolments.get_enrolment", enrolment_id=row["id"])}
 
 
@@ -165,7 +165,7 @@ def list_enrolments(query: Body) -> Body:
     """Enrolments by programme, company, state, region; coordinators see their own regions only."""
     access.check_region_filter(current_principal(), query.get("region"))
     limit, offset = offset_of(query)
-    rows, total = _service().enrolments(query, _coordinator_regions(), limit, offset)
+    rows, total = _service().lifecycle.enrolments(query, _coordinator_regions(), limit, offset)
     return page(rows, total, query)
 
 
@@ -183,7 +183,7 @@ def get_enrolment(enrolment_id: uuid.UUID) -> Body:
 @enrolments.response(201, s.IntakeOut)
 def schedule_intake(body: Body, enrolment_id: uuid.UUID) -> Created:
     """Schedule the director intake interview (IntakeScheduled; mails the director)."""
-    row = _service().schedule_intake(enrolment_id, body)
+    row = _service().lifecycle.schedule_intake(enrolment_id, body)
     return row, 201, {"Location": url_for("enrolments.get_intake", enrolment_id=enrolment_id, intake_id=row["id"])}
 
 
@@ -194,7 +194,7 @@ def schedule_intake(body: Body, enrolment_id: uuid.UUID) -> Created:
 def list_intakes(query: Body, enrolment_id: uuid.UUID) -> Body:
     """The enrolment's intake interviews, oldest first."""
     limit, offset = offset_of(query)
-    rows, total = _service().intakes(enrolment_id, limit, offset)
+    rows, total = _service().lifecycle.intakes(enrolment_id, limit, offset)
     return page(rows, total, query)
 
 
@@ -203,7 +203,7 @@ def list_intakes(query: Body, enrolment_id: uuid.UUID) -> Body:
 @enrolments.response(200, s.IntakeOut)
 def get_intake(enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Body:
     """One intake, with what it lacks for admission under the programme's rule."""
-    return _service().intake(enrolment_id, intake_id)
+    return _service().lifecycle.intake(enrolment_id, intake_id)
 
 
 @enrolments.post("/<uuid:enrolment_id>/intakes/<uuid:intake_id>/rescheduling")
@@ -212,7 +212,7 @@ def get_intake(enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Body:
 @enrolments.response(200, s.IntakeOut)
 def reschedule_intake(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Body:
     """Move a scheduled intake (IntakeScheduled again, with a higher sequence)."""
-    return _service().reschedule_intake(enrolment_id, intake_id, body)
+    return _service().lifecycle.reschedule_intake(enrolment_id, intake_id, body)
 
 
 @enrolments.post("/<uuid:enrolment_id>/intakes/<uuid:intake_id>/outcome")
@@ -221,7 +221,7 @@ def reschedule_intake(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.UUID)
 @enrolments.response(201, s.IntakeOut)
 def record_intake_outcome(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.UUID) -> Created:
     """Record the held interview: interviewee, interviewer, commitment checklist, assessed level, notes."""
-    row = _service().record_intake_outcome(enrolment_id, intake_id, body)
+    row = _service().lifecycle.record_intake_outcome(enrolment_id, intake_id, body)
     return row, 201, {"Location": url_for("enrolments.get_intake", enrolment_id=enrolment_id, intake_id=intake_id)}
 
 
@@ -231,7 +231,7 @@ def record_intake_outcome(body: Body, enrolment_id: uuid.UUID, intake_id: uuid.U
 @enrolments.response(200, s.EnrolmentOut)
 def admit(body: Body, enrolment_id: uuid.UUID) -> Body:
     """The gate: admit only after a held intake that meets the programme's rule (409 naming what is missing)."""
-    return _service().admit(enrolment_id, body)
+    return _service().lifecycle.admit(enrolment_id, body)
 
 
 @enrolments.post("/<uuid:enrolment_id>/declination")
@@ -240,7 +240,7 @@ def admit(body: Body, enrolment_id: uuid.UUID) -> Body:
 @enrolments.response(200, s.EnrolmentOut)
 def decline(body: Body, enrolment_id: uuid.UUID) -> Body:
     """Decline after the intake, with a reason (a new intake may follow)."""
-    return _service().decline(enrolment_id, body)
+    return _service().lifecycle.decline(enrolment_id, body)
 
 
 @enrolments.post("/<uuid:enrolment_id>/withdrawal")
@@ -249,7 +249,7 @@ def decline(body: Body, enrolment_id: uuid.UUID) -> Body:
 @enrolments.response(200, s.EnrolmentOut)
 def withdraw(body: Body, enrolment_id: uuid.UUID) -> Body:
     """The company withdraws (from any non-final state); everything planned for it stops."""
-    return _service().withdraw(enrolment_id, body)
+    return _service().lifecycle.withdraw(enrolment_id, body)
 
 
 @enrolments.post("/<uuid:enrolment_id>/completion")
@@ -258,7 +258,7 @@ def withdraw(body: Body, enrolment_id: uuid.UUID) -> Body:
 @enrolments.response(200, s.EnrolmentOut)
 def complete(body: Body, enrolment_id: uuid.UUID) -> Body:
     """An active company completed the programme."""
-    return _service().complete(enrolment_id, body)
+    return _service().lifecycle.complete(enrolment_id, body)
 
 
 @enrolments.post("/<uuid:enrolment_id>/delegates")
@@ -268,7 +268,7 @@ def complete(body: Body, enrolment_id: uuid.UUID) -> Body:
 def delegate(body: Body, enrolment_id: uuid.UUID) -> Created:
     """Delegate (or, with `replaces`, replace) a participant; below management level is accepted with a
     warning; over the programme's maximum is refused (409)."""
-    row = _service().delegate(enrolment_id, body)
+    row = _service().participation.delegate(enrolment_id, body)
     return row, 201, {"Location": url_for("enrolments.get_delegate", enrolment_id=enrolment_id,
                                           person_id=row["person_id"])}
 
@@ -281,7 +281,7 @@ def list_delegates(query: Body, enrolment_id: uuid.UUID) -> Body:
     """The company's current delegates (include_removed=true for all)."""
     _visible_enrolment(enrolment_id)
     limit, offset = offset_of(query)
-    rows, total = _service().delegates(enrolment_id, query["include_removed"], limit, offset)
+    rows, total = _service().participation.delegates(enrolment_id, query["include_removed"], limit, offset)
     return page(rows, total, query)
 
 
@@ -291,7 +291,7 @@ def list_delegates(query: Body, enrolment_id: uuid.UUID) -> Body:
 def get_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> Body:
     """One delegate."""
     _visible_enrolment(enrolment_id)
-    return _service().delegate_of(enrolment_id, person_id)
+    return _service().participation.delegate_of(enrolment_id, person_id)
 
 
 @enrolments.delete("/<uuid:enrolment_id>/delegates/<uuid:person_id>")
@@ -299,7 +299,7 @@ def get_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> Body:
 @enrolments.response(204)
 def remove_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> None:
     """Remove a delegate (ParticipantRemoved)."""
-    _service().remove_delegate(enrolment_id, person_id)
+    _service().participation.remove_delegate(enrolment_id, person_id)
 
 
 @enrolments.post("/<uuid:enrolment_id>/follow-ups")
@@ -308,7 +308,7 @@ def remove_delegate(enrolment_id: uuid.UUID, person_id: uuid.UUID) -> None:
 @enrolments.response(201, s.FollowUpOut)
 def record_follow_up(body: Body, enrolment_id: uuid.UUID) -> Created:
     """Record a follow-up ("borging") activity and the company's adoption level."""
-    row = _service().record_follow_up(enrolment_id, body)
+    row = _service().participation.record_follow_up(enrolment_id, body)
     return row, 201, {"Location": url_for("enrolments.get_follow_up", enrolment_id=enrolment_id,
                                           follow_up_id=row["id"])}
 
@@ -321,7 +321,7 @@ def list_follow_ups(query: Body, enrolment_id: uuid.UUID) -> Body:
     """The company's follow-up activities, by date."""
     _visible_enrolment(enrolment_id)
     limit, offset = offset_of(query)
-    rows, total = _service().follow_ups(enrolment_id, limit, offset)
+    rows, total = _service().participation.follow_ups(enrolment_id, limit, offset)
     return page(rows, total, query)
 
 
@@ -331,7 +331,7 @@ def list_follow_ups(query: Body, enrolment_id: uuid.UUID) -> Body:
 def get_follow_up(enrolment_id: uuid.UUID, follow_up_id: uuid.UUID) -> Body:
     """One follow-up activity."""
     _visible_enrolment(enrolment_id)
-    return _service().follow_up(enrolment_id, follow_up_id)
+    return _service().participation.follow_up(enrolment_id, follow_up_id)
 
 
 # -- privacy ------------------------------------------------------------------
@@ -342,7 +342,7 @@ def get_follow_up(enrolment_id: uuid.UUID, follow_up_id: uuid.UUID) -> Body:
 def find_persons(query: Body) -> Body:
     """Find the persons behind an e-mail address (to answer a data subject's request)."""
     limit, offset = offset_of(query)
-    rows, total = _service().find_persons(query["email"], limit, offset)
+    rows, total = _service().privacy.find_persons(query["email"], limit, offset)
     return page(rows, total, query)
 
 
@@ -351,7 +351,7 @@ def find_persons(query: Body) -> Body:
 @persons.response(200, s.PersonExport)
 def export_person(person_id: uuid.UUID) -> Body:
     """Everything this service holds about a person (a data subject's access request)."""
-    return _service().export_person(person_id)
+    return _service().privacy.export_person(person_id)
 
 
 @persons.post("/<uuid:person_id>/erasure")
@@ -359,7 +359,7 @@ def export_person(person_id: uuid.UUID) -> Body:
 @persons.response(200, s.ErasureOut)
 def erase_person(person_id: uuid.UUID) -> Body:
     """Erase a person's personal data on request; the pseudonymous id stays (PersonErased)."""
-    return _service().erase_person(person_id)
+    return _service().privacy.erase_person(person_id)
 
 
 # -- audit --------------------------------------------------------------------
@@ -370,5 +370,5 @@ def erase_person(person_id: uuid.UUID) -> Body:
 def list_audit_entries(query: Body) -> Body:
     """Who wrote what, when, under which correlation id."""
     limit, offset = offset_of(query)
-    rows, total = _service().audit_entries(query, limit, offset)
+    rows, total = _service().privacy.audit_entries(query, limit, offset)
     return page(rows, total, query)

@@ -26,6 +26,6 @@ def audit() -> Response:
         problem = "; ".join(forms.field_errors(exc.messages, filters).values())
         query = s.AuditQuery().load({"page": str(page_number()), "page_size": str(PAGE_SIZE)})
     page = query["page"]
-    rows, total = service().audit_trail(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = service().overview.audit_trail(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_page("audit.html.j2", entries=rows, total=total, page=page, pages=pages_of(total), filters=filters,
                        problem=problem, subject_types=options("subject_type"), actions=options("action", list(ACTIONS)))

@@ -80,7 +80,7 @@ def pages_of(total: int, size: int = PAGE_SIZE) -> int:
 
 def programme_or_404(programme_id: Any) -> Row:
     try:
-        return service().programme(programme_id)
+        return service().programmes.programme(programme_id)
     except NotFound:
         raise NotFound("no such programme") from None
 

@@ -27,7 +27,7 @@ FIELDS = ("name", "kvk_number", "region", "address_street", "address_postal_code
 
 
 def _open_programmes() -> list[dict[str, Any]]:
-    rows, _ = service().programmes("open", 100, 0)
+    rows, _ = service().programmes.programmes("open", 100, 0)
     return rows
 
 
@@ -53,7 +53,7 @@ def _body() -> dict[str, Any]:
 def _form(errors: dict[str, str], status: int = 200) -> Response:
     values = {k: request.values.get(k, "") for k in FIELDS}
     return render_page("company_form.html.j2", status=status, errors=errors, values=values,
-                       regions=[(r, r) for r in service().known_regions()],
+                       regions=[(r, r) for r in service().overview.known_regions()],
                        programmes=[(str(p["id"]), f"{p['name']} ({', '.join(p['regions'])})")
                                    for p in _open_programmes()],
                        sizes=options("size"), roles=options("interviewee_role"), languages=options("language"))
@@ -72,10 +72,10 @@ def companies() -> Response:
         query = s.CompanyQuery().load({"page": str(page_number()), "page_size": str(PAGE_SIZE)})
     access.check_region_filter(me(), query.get("region"))
     page = query["page"]
-    rows, total = service().companies(query, access.region_scope(me()), PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    all_programmes, _ = service().programmes(None, 100, 0)
+    rows, total = service().companies.companies(query, access.region_scope(me()), PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    all_programmes, _ = service().programmes.programmes(None, 100, 0)
     scope = access.region_scope(me())
-    regions = scope if scope is not None else service().known_regions()
+    regions = scope if scope is not None else service().overview.known_regions()
     return render_page("companies.html.j2", companies=rows, total=total, page=page, pages=pages_of(total),
                        filters=args, problem=problem, regions=[(r, r) for r in regions],
                        states=options("state"), programmes=[(str(p["id"]), p["name"]) for p in all_programmes],
@@ -101,7 +101,7 @@ def new_company() -> Response | WerkzeugResponse:
     if errors:
         return _form(errors, 422)
     try:
-        company = service().register_company(data)
+        company = service().companies.register_company(data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise
@@ -110,7 +110,7 @@ def new_company() -> Response | WerkzeugResponse:
         saved("Bedrijf aangemeld.", "Company registered.")
         return redirect(url_for(".company", company_id=company["id"]), 303)
     try:
-        enrolment = service().enrol(company["id"], programme["id"])
+        enrolment = service().lifecycle.enrol(company["id"], programme["id"])
     except HTTPException as exc:
         flash(t("Bedrijf aangemeld, maar niet ingeschreven: ", "Company registered, but not enrolled: ")
               + forms.conflict_message(exc), "warning")
@@ -124,13 +124,13 @@ def new_company() -> Response | WerkzeugResponse:
 @require_page_roles(*access.READERS)
 def company(company_id: UUID) -> Response:
     row = access.visible_company(service(), me(), company_id)
-    names = service().programme_names(e["programme_id"] for e in row["enrolments"])
+    names = service().overview.programme_names(e["programme_id"] for e in row["enrolments"])
     enrolled = set(names)
     can_join = [p for p in _open_programmes() if p["id"] not in enrolled and row["region"] in p["regions"]]
     history: list[dict[str, Any]] = []
     total, page = 0, page_number("history_page")
     if is_admin():  # the audit trail is the fund administrator's, as in the API
-        history, total = service().company_history(company_id, [e["id"] for e in row["enrolments"]], PAGE_SIZE,
+        history, total = service().overview.company_history(company_id, [e["id"] for e in row["enrolments"]], PAGE_SIZE,
                                                    (page - 1) * PAGE_SIZE)
     return render_page("company.html.j2", company=row, programme_names=names, can_join=can_join,
                        join_options=[(str(p["id"]), p["name"]) for p in can_join],
@@ -148,7 +148,7 @@ def enrol(company_id: UUID) -> WerkzeugResponse:
         flash(t("Kies een programma.", "Choose a programme."), "error")
         return redirect(url_for(".company", company_id=company_id), 303)
     try:
-        enrolment = service().enrol(company_id, programme_id)
+        enrolment = service().lifecycle.enrol(company_id, programme_id)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise

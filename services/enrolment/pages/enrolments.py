@@ -38,8 +38,8 @@ def enrolment_page(enrolment_id: UUID, status: int = 200, **extra: Any) -> Respo
     intakes: list[Row] = []
     gate = None
     if is_admin():  # intakes are the fund administrator's, as in the API
-        intakes, _ = service().intakes(enrolment_id, 100, 0)
-        gate = service().gate(enrolment_id)
+        intakes, _ = service().lifecycle.intakes(enrolment_id, 100, 0)
+        gate = service().overview.gate(enrolment_id)
     scheduled = next((i for i in reversed(intakes) if i["status"] == "scheduled"), None)
     extra.setdefault("decline_errors", {})
     gate_missing = [missing_text(m) for m in gate["missing"]] if gate else []
@@ -65,7 +65,7 @@ def _schedule_form(e: Row, company: Row, intake: Row | None, errors: dict[str, s
 
 def _schedule(enrolment_id: UUID, intake_id: UUID | None) -> Response | WerkzeugResponse:
     e, company, _ = _context(enrolment_id)
-    intake = service().intake(enrolment_id, intake_id) if intake_id else None
+    intake = service().lifecycle.intake(enrolment_id, intake_id) if intake_id else None
     if request.method == "GET":
         return _schedule_form(e, company, intake, {})
     when, errors = forms.local_datetime(forms.text("day"), forms.text("time"))
@@ -78,9 +78,9 @@ def _schedule(enrolment_id: UUID, intake_id: UUID | None) -> Response | Werkzeug
         return _schedule_form(e, company, intake, errors, 422)
     try:
         if intake_id:
-            service().reschedule_intake(enrolment_id, intake_id, data)
+            service().lifecycle.reschedule_intake(enrolment_id, intake_id, data)
         else:
-            service().schedule_intake(enrolment_id, data)
+            service().lifecycle.schedule_intake(enrolment_id, data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise
@@ -116,7 +116,7 @@ def _query_level() -> int | None:
 def verdict(programme: Row, commitments: dict[str, bool], level: Any) -> list[str]:
     """What the gate (domain.missing_for_admission) would miss in this outcome, in words; [] = admissible."""
     chosen = level if isinstance(level, int) else programme["admission_rule"]["min_assessed_level"]
-    items = [missing_text(m) for m in service().verdict(programme, commitments, chosen)]
+    items = [missing_text(m) for m in service().overview.verdict(programme, commitments, chosen)]
     if not isinstance(level, int):
         items.append(t("Beoordeeld niveau: nog niet gekozen", "Assessed level: not chosen yet"))
     return items
@@ -124,7 +124,7 @@ def verdict(programme: Row, commitments: dict[str, bool], level: Any) -> list[st
 
 def _outcome_form(enrolment_id: UUID, intake_id: UUID, errors: dict[str, str], status: int = 200) -> Response:
     e, company, programme = _context(enrolment_id)
-    intake = service().intake(enrolment_id, intake_id)
+    intake = service().lifecycle.intake(enrolment_id, intake_id)
     commitments, level = _outcome_values()
     if request.method == "GET":
         values = {"held_on": intake["scheduled_at"].date().isoformat(), "interviewer": me().name,
@@ -155,7 +155,7 @@ def record_outcome(enrolment_id: UUID, intake_id: UUID) -> Response | WerkzeugRe
     if errors:
         return _outcome_form(enrolment_id, intake_id, errors, 422)
     try:
-        row = service().record_intake_outcome(enrolment_id, intake_id, data)
+        row = service().lifecycle.record_intake_outcome(enrolment_id, intake_id, data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise
@@ -175,7 +175,7 @@ def record_outcome(enrolment_id: UUID, intake_id: UUID) -> Response | WerkzeugRe
 def outcome_verdict(enrolment_id: UUID, intake_id: UUID) -> Response:
     """The gate's verdict for the checklist as ticked now (htmx swaps it into the intake form)."""
     _, _, programme = _context(enrolment_id)
-    service().intake(enrolment_id, intake_id)
+    service().lifecycle.intake(enrolment_id, intake_id)
     commitments, level = _outcome_values()
     return render_page("_verdict.html.j2", missing=verdict(programme, commitments, level))
 
@@ -185,7 +185,7 @@ def outcome_verdict(enrolment_id: UUID, intake_id: UUID) -> Response:
 @require_page_roles(*access.WRITERS)
 def admit(enrolment_id: UUID) -> Response | WerkzeugResponse:
     try:
-        service().admit(enrolment_id, {"admitted_on": None})
+        service().lifecycle.admit(enrolment_id, {"admitted_on": None})
     except HTTPException as exc:
         if exc.code != 409:
             raise
@@ -206,7 +206,7 @@ def decline(enrolment_id: UUID) -> Response | WerkzeugResponse:
         errors = {f"decline_{k}": v for k, v in errors.items()}
         return enrolment_page(enrolment_id, 422, decline_errors=errors, decline_reason=forms.text("reason"))
     try:
-        service().decline(enrolment_id, data)
+        service().lifecycle.decline(enrolment_id, data)
     except HTTPException as exc:
         if exc.code != 409:
             raise
@@ -220,7 +220,7 @@ def decline(enrolment_id: UUID) -> Response | WerkzeugResponse:
 @require_page_roles(*access.WRITERS)
 def complete(enrolment_id: UUID) -> Response | WerkzeugResponse:
     try:
-        service().complete(enrolment_id, {"completed_on": None})
+        service().lifecycle.complete(enrolment_id, {"completed_on": None})
     except HTTPException as exc:
         if exc.code != 409:
             raise
@@ -241,7 +241,7 @@ def withdraw(enrolment_id: UUID) -> Response | WerkzeugResponse:
         data, errors = forms.load(s.WithdrawalIn(), body, WITHDRAWAL_FIELDS)
         if not errors:
             try:
-                service().withdraw(enrolment_id, data)
+                service().lifecycle.withdraw(enrolment_id, data)
             except HTTPException as exc:
                 if exc.code != 409:
                     raise

@@ -41,8 +41,8 @@ def _delegates_page(enrolment_id: UUID, errors: dict[str, str], status: int = 20
     programme = programme_or_404(e["programme_id"])
     include_removed = request.args.get("removed") == "1"
     page = page_number()
-    rows, total = service().delegates(enrolment_id, include_removed, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    current, _ = service().delegates(enrolment_id, False, 100, 0)
+    rows, total = service().participation.delegates(enrolment_id, include_removed, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    current, _ = service().participation.delegates(enrolment_id, False, 100, 0)
     may_add = e["state"] in ("admitted", "active") and programme["status"] == "open"
     values = {k: request.form.get(k, "") for k in DELEGATE_FIELDS} if request.method == "POST" else {}
     return render_page("delegates.html.j2", status=status, e=e, company=company, programme=programme,
@@ -71,7 +71,7 @@ def add_delegate(enrolment_id: UUID) -> Response | WerkzeugResponse:
     if errors:
         return _delegates_page(enrolment_id, errors, 422)
     try:
-        row = service().delegate(enrolment_id, data)
+        row = service().participation.delegate(enrolment_id, data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise
@@ -92,7 +92,7 @@ def add_delegate(enrolment_id: UUID) -> Response | WerkzeugResponse:
 def remove_delegate(enrolment_id: UUID, person_id: UUID) -> WerkzeugResponse:
     _context(enrolment_id)
     try:
-        service().remove_delegate(enrolment_id, person_id)
+        service().participation.remove_delegate(enrolment_id, person_id)
     except HTTPException as exc:
         if exc.code != 409:
             raise
@@ -106,7 +106,7 @@ def remove_delegate(enrolment_id: UUID, person_id: UUID) -> WerkzeugResponse:
 def _follow_ups_page(enrolment_id: UUID, errors: dict[str, str], status: int = 200) -> Response:
     e, company = _context(enrolment_id)
     page = page_number()
-    rows, total = service().follow_ups(enrolment_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = service().participation.follow_ups(enrolment_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     values = {k: request.form.get(k, "") for k in FOLLOW_UP_FIELDS} if request.method == "POST" else {}
     return render_page("follow_ups.html.j2", status=status, e=e, company=company, follow_ups=rows, total=total,
                        page=page, pages=pages_of(total), errors=errors, values=values,
@@ -130,7 +130,7 @@ def record_follow_up(enrolment_id: UUID) -> Response | WerkzeugResponse:
     if errors:
         return _follow_ups_page(enrolment_id, errors, 422)
     try:
-        service().record_follow_up(enrolment_id, data)
+        service().participation.record_follow_up(enrolment_id, data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise

@@ -112,7 +112,7 @@ def programmes() -> Response:
     if status not in (None, "draft", "open", "closed"):
         status = None
     page = page_number()
-    rows, total = service().programmes(status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = service().programmes.programmes(status, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_page("programmes.html.j2", programmes=rows, total=total, page=page, pages=pages_of(total),
                        status_filter=status, status_options=options("programme_status"))
 
@@ -126,7 +126,7 @@ def new_programme() -> Response | WerkzeugResponse:
     if errors:
         return _form(None, errors, 422)
     try:
-        row = service().create_programme(data)
+        row = service().programmes.create_programme(data)
     except HTTPException as exc:
         return _form(None, forms.problem_errors(exc, FIELDS), 422)
     saved("Programma aangemaakt als concept. Open het om bedrijven in te schrijven.",
@@ -138,7 +138,7 @@ def new_programme() -> Response | WerkzeugResponse:
 @require_page_roles(*access.READERS)
 def programme(programme_id: UUID) -> Response:
     row = programme_or_404(programme_id)
-    funnel = service().funnel(programme_id, access.region_scope(me()))
+    funnel = service().overview.funnel(programme_id, access.region_scope(me()))
     stages = [(t(nl, en), int(funnel.get(key) or 0), state) for key, nl, en, state in FUNNEL]
     return render_page("programme.html.j2", programme=row, funnel=funnel, stages=stages,
                        chart=[(name, n) for name, n, _ in stages], by_state=funnel["by_state"], states=domain.STATES,
@@ -155,7 +155,7 @@ def edit_programme(programme_id: UUID) -> Response | WerkzeugResponse:
     if errors:
         return _form(current, errors, 422)
     try:
-        service().update_programme(programme_id, data)
+        service().programmes.update_programme(programme_id, data)
     except HTTPException as exc:
         if exc.code not in (409, 422):
             raise
@@ -167,15 +167,16 @@ def edit_programme(programme_id: UUID) -> Response | WerkzeugResponse:
 @blueprint.post("/programmes/<uuid:programme_id>/opening")
 @require_page_roles(*access.WRITERS)
 def open_programme(programme_id: UUID) -> WerkzeugResponse:
-    return _step(programme_id, service().open_programme, ("Programma geopend: bedrijven kunnen zich inschrijven.",
-                                                          "Programme opened: companies can enrol."))
+    return _step(programme_id, service().programmes.open_programme,
+                 ("Programma geopend: bedrijven kunnen zich inschrijven.", "Programme opened: companies can enrol."))
 
 
 @blueprint.post("/programmes/<uuid:programme_id>/closing")
 @require_page_roles(*access.WRITERS)
 def close_programme(programme_id: UUID) -> WerkzeugResponse:
-    return _step(programme_id, service().close_programme, ("Programma gesloten. Borging vastleggen kan nog.",
-                                                           "Programme closed. Follow-up can still be recorded."))
+    return _step(programme_id, service().programmes.close_programme,
+                 ("Programma gesloten. Borging vastleggen kan nog.",
+                  "Programme closed. Follow-up can still be recorded."))
 
 
 def _step(programme_id: UUID, step: Any, done: tuple[str, str]) -> WerkzeugResponse:

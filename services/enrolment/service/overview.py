@@ -9,7 +9,7 @@ from uuid import UUID
 from werkzeug.exceptions import NotFound
 
 from services.enrolment import db, domain
-from services.enrolment.use_cases import Row, UseCases
+from services.enrolment.service.base import Row, UseCases
 from services.enrolment.views import intake_view, outcome_of, rule_of
 
 

@@ -15,7 +15,7 @@ from services.common import audit
 from services.common.db import unit_of_work
 from services.common.problems import Conflict, InvalidInput
 from services.enrolment import db, domain, payloads
-from services.enrolment.use_cases import Conn, Row, UseCases, today
+from services.enrolment.service.base import Conn, Row, UseCases, today
 from services.enrolment.views import enrolment_view, intake_view, outcome_of, rule_of
 
 

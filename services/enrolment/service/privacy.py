@@ -10,7 +10,7 @@ from services.common import audit
 from services.common.contacts import CONTACT_DETAILS_CHANGED
 from services.common.db import unit_of_work
 from services.enrolment import db, payloads
-from services.enrolment.use_cases import Conn, Row, UseCases
+from services.enrolment.service.base import Conn, Row, UseCases
 from services.enrolment.views import person_view
 
 

@@ -38,7 +38,7 @@ def illegal(exc: domain.IllegalTransition) -> Conflict:
 
 
 class UseCases:
-    """Base of the use-case groups; `Enrolment` (service.py) combines them."""
+    """Base of each aggregate's use cases (one level, no mixing): the helpers they all need."""
 
     def __init__(self, settings: Settings, pool: ConnectionPool) -> None:
         self.pool = pool

@@ -10,7 +10,7 @@ from services.common.db import unit_of_work
 from services.common.problems import InvalidInput
 from services.enrolment import db, domain, payloads
 from services.enrolment.schemas import programme_problems
-from services.enrolment.use_cases import Row, UseCases, illegal, today
+from services.enrolment.service.base import Row, UseCases, illegal, today
 from services.enrolment.views import programme_columns, programme_view
 
 

@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from services.common import audit
 from services.common.problems import Conflict, InvalidInput
 from services.enrolment import db, domain, payloads
-from services.enrolment.use_cases import Row, UseCases, today
+from services.enrolment.service.base import Row, UseCases, today
 from services.enrolment.views import below_management_warning, delegate_view
 
 
