@@ -12,10 +12,11 @@ from werkzeug.exceptions import NotFound
 
 from services.common.auth import require_roles
 from services.common.openapi_policy import page_responses
+from services.common.problems import Conflict
 from services.common.schemas import PageQuery, offset_of, page
 from services.common.signed_links import InvalidLink, verify
 from services.notifications import schemas as s
-from services.notifications.domain import KINDS
+from services.notifications.domain import KINDS, IllegalTransition
 from services.notifications.rendering import template_names
 from services.notifications.service import Notifications
 
@@ -139,7 +140,10 @@ def get_campaign(campaign_id: uuid.UUID) -> Body:
 
 
 def _transition(campaign_id: uuid.UUID, wanted: str) -> Body:
-    row = _service().change_campaign(campaign_id, wanted)
+    try:
+        row = _service().change_campaign(campaign_id, wanted)
+    except IllegalTransition as exc:
+        raise Conflict(str(exc), current_state=exc.current, allowed_next_states=exc.allowed) from None
     if row is None:
         raise NotFound("no such campaign")
     return row

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.common.problems import Conflict
-
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
 
@@ -93,12 +91,19 @@ def digest_period(now: datetime, every_days: int) -> str:
 CAMPAIGN_TRANSITIONS = {"active": ("paused", "stopped"), "paused": ("active", "stopped"), "stopped": ()}
 
 
+class IllegalTransition(Exception):
+    """A campaign state change its current state does not allow (the API answers 409 with both)."""
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"a {current} campaign cannot become {wanted}")
+        self.current = current
+        self.allowed = list(CAMPAIGN_TRANSITIONS[current])
+
+
 def campaign_transition(current: str, wanted: str) -> str:
-    """Check a campaign state change; 409 naming the current state and allowed next states."""
-    allowed = CAMPAIGN_TRANSITIONS[current]
-    if wanted not in allowed:
-        raise Conflict(f"a {current} campaign cannot become {wanted}", current_state=current,
-                       allowed_next_states=list(allowed))
+    """Check a campaign state change; IllegalTransition naming the current state and allowed next states."""
+    if wanted not in CAMPAIGN_TRANSITIONS[current]:
+        raise IllegalTransition(current, wanted)
     return wanted
 
 

@@ -63,7 +63,7 @@ class ContactNotYetKnown(NotYetKnown):
     """The person's contact data has not arrived from the contacts topic (yet): wait for it, never give up.
 
     The role and the contact data come from two topics in any order; the record
-    that brings the data makes the row due at once (handlers.contact_details).
+    that brings the data makes the row due at once (handlers/enrolment.py, contact_details).
     """
 
 

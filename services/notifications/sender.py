@@ -103,7 +103,7 @@ class Sender:
         """Data still on its way (topics arrive in any order): wait, up to CONTACT_WAIT.
 
         Contact data waits without a limit: it comes from the contacts topic, and the
-        record that brings it wakes the row (handlers.contact_details); an erasure
+        record that brings it wakes the row (handlers/enrolment.py, contact_details); an erasure
         cancels it instead.
         """
         since = row["waiting_since"] or now

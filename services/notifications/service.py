@@ -16,7 +16,7 @@ from services.notifications import db
 from services.notifications.calendar import intake_ics, session_ics
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import KINDS, campaign_transition
-from services.notifications.handlers import Triggers
+from services.notifications.handlers import EnrolmentTriggers
 from services.notifications.rendering import Rendered, render
 from services.notifications.samples import sample_context
 
@@ -77,7 +77,7 @@ class Notifications:
             row = db.insert_campaign(conn, body)
             if row is None:
                 raise Conflict(f"a campaign named {body['name']!r} exists already")
-            triggers = Triggers(self.settings, self.clock)
+            triggers = EnrolmentTriggers(self.settings, self.clock)
             for person in db.participants_in_audience(conn, body.get("programme_id"), body["job_levels"]):
                 triggers.enrol_in_campaign(conn, row, person["person_id"], person["company_id"],
                                            person["programme_id"])

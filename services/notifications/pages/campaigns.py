@@ -15,7 +15,7 @@ from services.common.pages import render_page
 from services.common.problems import Conflict
 from services.common.signin import require_page_roles
 from services.notifications import schemas as s
-from services.notifications.domain import CAMPAIGN_TRANSITIONS
+from services.notifications.domain import CAMPAIGN_TRANSITIONS, IllegalTransition
 from services.notifications.pages.common import (
     CAMPAIGN_STATES,
     JOB_LEVEL_LABELS,
@@ -175,7 +175,7 @@ def change_campaign(campaign_id: str, action: str) -> WerkzeugResponse:
     wanted = ACTIONS[action]
     try:
         service().change_campaign(row["id"], wanted)
-    except Conflict:
+    except IllegalTransition:
         now = _state(row["status"])
         flash(t(f"Dit kan niet: de campagne is {now[0].lower()}.", f"Not possible: the campaign is {now[1].lower()}."),
               "error")

@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from services.common.events import new_event
-from services.notifications.handlers import Triggers
+from services.notifications.handlers import RegistrationTriggers
 from services.notifications.mailer import message_id
 from services.notifications.sender import Sender
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer
@@ -28,7 +28,7 @@ def test_the_same_event_delivered_twice_gives_one_mail(notifier: Notifier, smtp:
     assert notifier.consumer.apply(invited) is False  # redelivery: the consumer's dedupe
     # Even past the consumer's dedupe (a handler run twice), the delivery's unique key holds.
     with notifier.pool.connection() as conn, conn.transaction():
-        Triggers(notifier.settings, notifier.clock).participant_invited(conn, invited)
+        RegistrationTriggers(notifier.settings, notifier.clock).participant_invited(conn, invited)
     notifier.send()
     notifier.send()
     assert smtp.kinds("anna@betonnoord.nl") == ["session_invitation"]
