@@ -31,10 +31,15 @@ COMPANIES = 150  # 1 + 8 * 150 = 1201 events, each with one public event
 
 
 def lock_holder(settings: Settings, lock_id: int = SEQUENCER_LOCK_ID) -> int | None:
-    """The server pid of the session holding a session advisory lock (the sequencer's by default), if any."""
+    """The server pid of the session holding a session advisory lock (the sequencer's by default), if any.
+
+    Advisory locks are per database, but pg_locks lists every database's: other tests' reporting workers
+    (the browser tests' live stack runs all session) hold the same lock ids in their own databases, so the
+    database must be part of the match, or this sees their holder and never ours."""
     with psycopg.connect(settings.database_url) as conn:
         row = conn.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND classid = %s"
-                           " AND granted", (lock_id & 0xFFFFFFFF, lock_id >> 32)).fetchone()
+                           " AND granted AND database = (SELECT oid FROM pg_database WHERE datname ="
+                           " current_database())", (lock_id & 0xFFFFFFFF, lock_id >> 32)).fetchone()
     return int(row[0]) if row else None
 
 

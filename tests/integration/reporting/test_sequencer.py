@@ -137,9 +137,11 @@ def test_a_standby_takes_over_from_a_dead_leader_without_gap_or_double(settings:
         publish(5)
         assert standby.drain() == 0  # the leader holds the lock
         with psycopg.connect(settings.database_url, autocommit=True) as admin:
-            # The leader's process dies: its server session ends and the lock goes with it.
+            # The leader's process dies: its server session ends and the lock goes with it. Only this
+            # database's leader: other tests' sequencers hold the same lock id in their own databases.
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                          " AND objid = %s AND granted", (SEQUENCER_LOCK_ID & 0xFFFFFFFF,))
+                          " AND objid = %s AND granted AND database = (SELECT oid FROM pg_database"
+                          " WHERE datname = current_database())", (SEQUENCER_LOCK_ID & 0xFFFFFFFF,))
         wait_until(lambda: standby.drain() == 5, timeout=10, what="the standby to take over")
         publish(3)
         assert standby.drain() == 3
