@@ -18,8 +18,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bench.faults.stack import Stack, suite_env
+from deploy.http_client import exchange
 from deploy.infra import KafkaBroker, PostgresServer, free_port
 from services.common import broker
 from services.common.auth import mint
@@ -68,22 +67,11 @@ class Http:
 
     def call(self, method: str, service: str, path: str, body: Any = None, key: str | None = None,
              timeout: float = 30) -> tuple[int, Any]:
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {self.token}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
+        headers = {"Authorization": f"Bearer {self.token}"}
         if key:
             headers["Idempotency-Key"] = key
-        request = urllib.request.Request(f"{self.urls[service]}/api/v1{path}", data=data, method=method,
-                                         headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                raw = response.read()
-                return response.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            return exc.code, raw[:500]
+        answer = exchange(method, f"{self.urls[service]}/api/v1{path}", body, headers, timeout)
+        return answer.status, answer.body
 
     def must(self, method: str, service: str, path: str, body: Any = None, key: str | None = None) -> Any:
         status, answer = self.call(method, service, path, body, key or str(uuid.uuid4()))

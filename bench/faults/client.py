@@ -9,32 +9,20 @@ so a retried write is never doubled. One client per cohort counts its writes.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploy.http_client import Answer, exchange
 from services.common.auth import mint
 from services.common.config import Settings
 
 
 class DriverError(RuntimeError):
     """A call that kept failing past its deadline, or answered what the programme did not expect."""
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
 
 @dataclass
@@ -56,38 +44,23 @@ class Api:
             self._tokens[key] = mint(self.settings, f"fault-suite-{role}", [role], list(regions), ttl_seconds=6 * 3600)
         return self._tokens[key]
 
-    def _once(self, method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Answer:
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raw = response.read()
-                return Answer(response.status, json.loads(raw) if raw else None)
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
-            try:
-                return Answer(exc.code, json.loads(raw) if raw else None)
-            except ValueError:
-                return Answer(exc.code, raw.decode(errors="replace")[:300])
-
     def call(self, method: str, service: str, path: str, body: Any = None, *, role: str = "fund_admin",
              key: str | None = None, query: dict[str, Any] | None = None) -> Answer:
         url = f"{self.urls[service]}/api/v1{path}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
-        headers = {"Accept": "application/json", "Content-Type": "application/json",
-                   "Authorization": f"Bearer {self.token(role, 'Noord')}" if role == "coordinator"
+        headers = {"Authorization": f"Bearer {self.token(role, 'Noord')}" if role == "coordinator"
                    else f"Bearer {self.token(role)}"}
         write = method != "GET"
         if write and method == "POST":
             headers["Idempotency-Key"] = key or f"fault-suite-{uuid.uuid4()}"
-        data = json.dumps(body).encode() if body is not None else None
         self.writes += write
         deadline = time.monotonic() + self.retry_for
         last = ""
         while True:
             at = time.monotonic()
             try:
-                answer = self._once(method, url, data, headers)
+                answer = exchange(method, url, body, headers)
                 if write:
                     self.attempts.append((at, answer.status))
                 if answer.status < 500:

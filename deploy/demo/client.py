@@ -17,21 +17,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploy.http_client import Answer, exchange
 from services.common import signed_links
 
 
 class DemoError(RuntimeError):
     """Loading stopped; the message says why and what to do."""
-
-
-@dataclass
-class Answer:
-    status: int
-    body: Any
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
 
 
 def client_credentials(issuer: str, client_id: str, secret: str) -> tuple[str, float]:
@@ -71,35 +62,27 @@ class Api:
         url = f"{self.origin}/api/{service}/v1{path}"
         if query:
             url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        headers = {}
         if bearer:
             headers["Authorization"] = f"Bearer {self.token()}"
         if key:
             headers["Idempotency-Key"] = key
-        data = json.dumps(body).encode() if body is not None else None
+        # With a key (or a read), a retry is never a second write.
+        may_retry = bool(key) or method == "GET"
         for attempt in (1, 2, 3):
             self.calls += 1
-            request = urllib.request.Request(url, data=data, method=method, headers=headers)
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:
-                    raw = response.read()
-                    return Answer(response.status, json.loads(raw) if raw else None)
-            except urllib.error.HTTPError as exc:
-                raw = exc.read()
-                try:
-                    parsed = json.loads(raw) if raw else None
-                except ValueError:
-                    parsed = raw.decode(errors="replace")[:500]
-                # A 502/503 from nginx while a worker restarts: retry (with a key, a retry is never a second write).
-                if exc.code in (502, 503, 504) and attempt < 3 and (key or method == "GET"):
-                    time.sleep(attempt)
-                    continue
-                return Answer(exc.code, parsed)
+                answer = exchange(method, url, body, headers)
             except OSError as exc:
-                if attempt < 3 and (key or method == "GET"):
+                if attempt < 3 and may_retry:
                     time.sleep(attempt)
                     continue
                 raise DemoError(f"{method} {url} failed: {exc}; is the stack running at {self.origin}?") from exc
+            # A 502/503 from nginx while a worker restarts: retry.
+            if answer.status in (502, 503, 504) and attempt < 3 and may_retry:
+                time.sleep(attempt)
+                continue
+            return answer
         raise AssertionError("unreachable")
 
     def must(self, method: str, service: str, path: str, body: Any = None, *, key: str | None = None,

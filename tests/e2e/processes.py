@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deploy.http_client import exchange
 from deploy.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,17 +72,8 @@ class Processes:
 def call(url: str, headers: dict[str, str], body: dict[str, Any] | None = None, method: str | None = None,
          timeout: float = 20) -> tuple[int, Any]:
     """One JSON request to a running service: (status, parsed body or None). Errors are answers, not raises."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method or ("POST" if body is not None else "GET"),
-                                     headers={**headers, "Content-Type": "application/json",
-                                              "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, json.loads(raw) if raw else None
+    answer = exchange(method or ("POST" if body is not None else "GET"), url, body, headers, timeout)
+    return answer.status, answer.body
 
 
 @contextlib.contextmanager
