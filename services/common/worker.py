@@ -27,6 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from psycopg_pool import ConnectionPool
+
 from services.common import broker, logs, pruning
 from services.common.config import Settings
 from services.common.consumer import EventConsumer, Handler
@@ -144,6 +146,49 @@ def serve(settings: Settings, consumes: list[str], handlers: dict[str, Handler],
     exit_process(run_worker(settings, consumes, handlers, loops=loops))
 
 
-def main(service: str, consumes: list[str], handlers_factory: Callable[[Settings], dict[str, Handler]]) -> None:
+def pooled(settings: Settings, name: str, runner: Callable[[ConnectionPool], Loop]) -> Loop:
+    """A loop with a connection pool of its own for its lifetime (`<service>-<name>` in pg_stat_activity).
+
+    `runner(pool)` gives the loop body, e.g. `lambda pool: Sender(settings, pool).run`.
+    """
+    def loop(stop: threading.Event) -> None:
+        pool = open_pool(settings, name=f"{settings.service}-{name}")
+        try:
+            runner(pool)(stop)
+        finally:
+            pool.close(timeout=1)
+    return loop
+
+
+def periodic(settings: Settings, name: str, interval_s: float, task: Callable[[ConnectionPool], Callable[[], object]]
+             ) -> Loop:
+    """A scheduled job: `task(pool)()` now and then every `interval_s` seconds until the stop.
+
+    A failed round (the database down) is logged and tried again next round: a scheduled
+    job never ends the worker. A stop ends the wait at once.
+    """
+    def run(pool: ConnectionPool) -> Loop:
+        job = task(pool)
+
+        def loop(stop: threading.Event) -> None:
+            while not stop.is_set():
+                try:
+                    job()
+                except Exception as exc:
+                    log.warning("worker %s: %s failed, next try in %.0f s: %s", settings.service, name,
+                                interval_s, exc)
+                stop.wait(interval_s)
+        return loop
+    return pooled(settings, name, run)
+
+
+def no_loops(settings: Settings) -> dict[str, Loop]:
+    """For a worker with nothing beyond relay, consumer and pruning."""
+    return {}
+
+
+def main(service: str, consumes: list[str], handlers_factory: Callable[[Settings], dict[str, Handler]],
+         loops_factory: Callable[[Settings], dict[str, Loop]] = no_loops) -> None:
+    """Every service's `python -m services.<service>.worker`: the same pieces, plus the service's own loops."""
     settings = Settings.from_env(service)
-    serve(settings, consumes, handlers_factory(settings))
+    serve(settings, consumes, handlers_factory(settings), loops=loops_factory(settings))

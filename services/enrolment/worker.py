@@ -1,7 +1,18 @@
-"""`python -m services.enrolment.worker`: enrolment's outbox relay."""
+"""`python -m services.enrolment.worker`: enrolment's outbox relay and pruning (it consumes nothing)."""
 
-from services.common.worker import main
+from __future__ import annotations
+
+from services.common.config import Settings
+from services.common.worker import Loop, main
 from services.enrolment.handlers import handlers
 
+CONSUMES: list[str] = []
+
+
+def loops(settings: Settings) -> dict[str, Loop]:
+    """Enrolment's own loops beside relay and pruning: none yet."""
+    return {}
+
+
 if __name__ == "__main__":
-    main("enrolment", consumes=[], handlers_factory=handlers)
+    main("enrolment", CONSUMES, handlers, loops)

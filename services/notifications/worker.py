@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import threading
-
 from services.common.config import Settings
 from services.common.contacts import CONTACTS_TOPIC
-from services.common.db import open_pool
-from services.common.worker import serve
+from services.common.worker import Loop, main, pooled
 from services.notifications.handlers import handlers
 from services.notifications.sender import Sender
 
-
-def send(settings: Settings, stop: threading.Event) -> None:
-    pool = open_pool(settings, name="notifications-sender")
-    try:
-        Sender(settings, pool).run(stop)
-    finally:
-        pool.close(timeout=1)
+CONSUMES = ["enrolment", "sessions", CONTACTS_TOPIC]
 
 
-def main() -> None:
-    settings = Settings.from_env("notifications")
-    serve(settings, ["enrolment", "sessions", CONTACTS_TOPIC], handlers(settings),
-          loops={"sender": lambda stop: send(settings, stop)})
+def loops(settings: Settings) -> dict[str, Loop]:
+    """Notifications' own loop: the sender, which mails what is due."""
+    return {"sender": pooled(settings, "sender", lambda pool: Sender(settings, pool).run)}
 
 
 if __name__ == "__main__":
-    main()
+    main("notifications", CONSUMES, handlers, loops)
