@@ -82,32 +82,33 @@ fi
 #   - kubevalidate (deploy/tools/kubevalidate): the API server's create validation, offline;
 #   - composeconfig (deploy/tools/composeconfig): compose-go, the loader of `docker compose config`.
 # The Kubernetes JSON schemas come with the dev dependencies (kubernetes-validate, PyPI).
+# Each tool is stamped beside it (.local/bin/.<name>-<key>): rebuilt only when its key (a pinned version,
+# or a hash of the tool's own sources) changes.
+stamped() { [ -x ".local/bin/$1" ] && [ -f ".local/bin/.$1-$2" ]; }
+stamp() { rm -f ".local/bin/.$1"-*; touch ".local/bin/.$1-$2"; }
+# build_go_tool NAME WHAT: our own tool in deploy/tools/NAME, keyed by its go.mod, go.sum and main.go.
+build_go_tool() {
+  local name="$1" what="$2" dir="deploy/tools/$1" key
+  key="$(cat "$dir/go.mod" "$dir/go.sum" "$dir/main.go" | sha1sum | cut -c1-12)"
+  stamped "$name" "$key" && return 0
+  log "building $name ($what, Go module proxy) into .local/bin"
+  mkdir -p .local/bin
+  (cd "$dir" && GOFLAGS=-buildvcs=false go build -o "$ROOT/.local/bin/$name" .)
+  stamp "$name" "$key"
+}
+
 KUSTOMIZE_VERSION=v5.5.0
-if [ ! -x .local/bin/kustomize ] || [ ! -f ".local/bin/.kustomize-$KUSTOMIZE_VERSION" ]; then
+if ! stamped kustomize "$KUSTOMIZE_VERSION"; then
   log "building kustomize $KUSTOMIZE_VERSION (Go module proxy) into .local/bin"
   mkdir -p .local/bin
   GOBIN="$ROOT/.local/bin" GOFLAGS=-buildvcs=false go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
-  rm -f .local/bin/.kustomize-*; touch ".local/bin/.kustomize-$KUSTOMIZE_VERSION"
+  stamp kustomize "$KUSTOMIZE_VERSION"
 fi
 # kubevalidate (deploy/tools/kubevalidate): the API server's validation from k8s.io/kubernetes, an extra
 # check on top of the strict schemas (`python -m deploy.manifests --api-server`). Its first build takes
 # about 5 CPU-minutes and 1.3 GB, a sixth of CI's time budget on two cores, so it is built only on request:
 # PROGADMIN_API_VALIDATION=1 deploy/bootstrap.sh. Go's build cache makes a rebuild seconds.
 if [ "${PROGADMIN_API_VALIDATION:-0}" = 1 ]; then
-kubevalidate_stamp=".local/bin/.kubevalidate-$(cat deploy/tools/kubevalidate/go.mod deploy/tools/kubevalidate/go.sum \
-  deploy/tools/kubevalidate/main.go | sha1sum | cut -c1-12)"
-if [ ! -x .local/bin/kubevalidate ] || [ ! -f "$kubevalidate_stamp" ]; then
-  log "building kubevalidate (k8s.io/kubernetes validation, Go module proxy) into .local/bin"
-  mkdir -p .local/bin
-  (cd deploy/tools/kubevalidate && GOFLAGS=-buildvcs=false go build -o "$ROOT/.local/bin/kubevalidate" .)
-  rm -f .local/bin/.kubevalidate-*; touch "$kubevalidate_stamp"
+  build_go_tool kubevalidate "k8s.io/kubernetes validation"
 fi
-fi
-compose_stamp=".local/bin/.composeconfig-$(cat deploy/tools/composeconfig/go.mod deploy/tools/composeconfig/go.sum \
-  deploy/tools/composeconfig/main.go | sha1sum | cut -c1-12)"
-if [ ! -x .local/bin/composeconfig ] || [ ! -f "$compose_stamp" ]; then
-  log "building composeconfig (compose-go, Go module proxy) into .local/bin"
-  mkdir -p .local/bin
-  (cd deploy/tools/composeconfig && GOFLAGS=-buildvcs=false go build -o "$ROOT/.local/bin/composeconfig" .)
-  rm -f .local/bin/.composeconfig-*; touch "$compose_stamp"
-fi
+build_go_tool composeconfig "compose-go"
