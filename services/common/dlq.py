@@ -1,7 +1,13 @@
 """Operate a dead-letter topic: list what is parked there, replay it.
 
     python -m services.common.dlq list <service>            # enrolment, sessions, ...
-    python -m services.common.dlq replay <service> [--offset N ...]
+    python -m services.common.dlq replay <service> [--letter P:O ...]     # as `list` prints them
+
+A dead letter is named by partition and offset (`P:O`): offsets repeat
+across the dead-letter topic's partitions, so an offset alone may name
+several letters. `--offset N` still works where it names exactly one; where
+it names several, or a named letter is not there, replay refuses and
+republishes nothing.
 
 Replay republishes the original record (key, value, original headers) onto
 the topic it came from. That is safe: every consumer dedupes on the event
@@ -70,11 +76,47 @@ def replay(settings: Settings, letters: list[DeadLetter]) -> int:
     return len(letters)
 
 
+class Unmatched(ValueError):
+    """A selection that names no letter, or more than one where one was meant."""
+
+
+def choose(letters: list[DeadLetter], named: list[str] | None, offsets: list[int] | None) -> list[DeadLetter]:
+    """The letters selected by `P:O` names and bare offsets; all of them when nothing is named.
+
+    Raises Unmatched (and so nothing is replayed) when a name matches no letter or an offset matches
+    letters in more than one partition.
+    """
+    if not named and not offsets:
+        return letters
+    by_name = {(d.partition, d.offset): d for d in letters}
+    chosen: dict[tuple[int, int], DeadLetter] = {}
+    for name in named or []:
+        partition, sep, offset = name.partition(":")
+        if not sep or not partition.isdigit() or not offset.isdigit():
+            raise Unmatched(f"--letter {name}: expected PARTITION:OFFSET, as `list` prints it")
+        key = (int(partition), int(offset))
+        if key not in by_name:
+            raise Unmatched(f"--letter {name}: no such dead letter")
+        chosen[key] = by_name[key]
+    for bare in offsets or []:
+        matches = [d for d in letters if d.offset == bare]
+        if not matches:
+            raise Unmatched(f"--offset {bare}: no such dead letter")
+        if len(matches) > 1:
+            names = ", ".join(f"{d.partition}:{d.offset}" for d in matches)
+            raise Unmatched(f"--offset {bare} names {len(matches)} dead letters ({names}); use --letter P:O")
+        chosen[(matches[0].partition, bare)] = matches[0]
+    return [chosen[key] for key in sorted(chosen)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.common.dlq")
     parser.add_argument("command", choices=["list", "replay"])
     parser.add_argument("service", help="the producing service whose topic's DLQ to read")
-    parser.add_argument("--offset", type=int, action="append", help="replay only these DLQ offsets")
+    parser.add_argument("--letter", action="append", metavar="P:O",
+                        help="replay only this dead letter (partition:offset, as `list` prints it)")
+    parser.add_argument("--offset", type=int, action="append",
+                        help="replay only the dead letter at this offset (refused if several partitions have one)")
     args = parser.parse_args(argv)
     settings = Settings.from_env(args.service)
     letters = read_dead_letters(settings, settings.dlq_topic(settings.topic(args.service)))
@@ -85,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"@{d.header('dlq.origin.offset')}\t{d.header('dlq.error')}")
         print(f"{len(letters)} dead letter(s)")
         return 0
-    chosen = [d for d in letters if not args.offset or d.offset in args.offset]
+    try:
+        chosen = choose(letters, args.letter, args.offset)
+    except Unmatched as exc:
+        print(f"replay refused, nothing republished: {exc}", file=sys.stderr)
+        return 2
     print(f"replayed {replay(settings, chosen)} dead letter(s)")
     return 0
 
