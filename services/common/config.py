@@ -1,16 +1,27 @@
-"""Settings from the environment, with local defaults.
+"""Settings from the environment, with local defaults: what every service shares.
 
-Every address, port, URL and credential is read here and nowhere else, so the
+Every address, port, URL and credential is read from the environment here or
+in a service's own `services/<service>/settings.py`, and nowhere else, so the
 same code runs against the local stack, the test harness's servers, or a
 remote Kafka cluster and managed databases: only the variables change.
+
+`Settings` holds what all four services need (database, Kafka, sign-in, relay,
+consumer, worker, pruning). Each service's settings type extends it with what
+only that service uses and its own secrets (`EnrolmentSettings`,
+`SessionsSettings`, `NotificationsSettings`, `ReportingSettings`), so a service
+holds no other service's secret. `Settings.from_env("sessions")` gives the
+sessions type (common code and tests need not know the types);
+`SessionsSettings.from_env()` says the same where the type matters, and a
+service's code reads its own type.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 SERVICES = ("enrolment", "sessions", "notifications", "reporting")
@@ -34,14 +45,15 @@ PG_TLS_VARS = {"sslmode": "PROGADMIN_PG_SSLMODE", "sslrootcert": "PROGADMIN_PG_S
                "sslcert": "PROGADMIN_PG_SSLCERT", "sslkey": "PROGADMIN_PG_SSLKEY"}
 PG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound="Settings")
 
 
-def _int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw not in (None, "") else default
 
 
-def _flag(name: str, default: bool) -> bool:
+def env_flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
         return default
@@ -145,6 +157,8 @@ class Settings:
     mail_reminder_hours: int = 48
     mail_digest_days: int = 14
     mail_at_risk_threshold: int = 3
+    # An invitee who has not answered hears again this long after the invitation (never after the start).
+    mail_invitation_reminder_hours: int = 72
     # Sessions: a cancellation this close to the start is late; a session
     # below its minimum this many days before start raises an alert (a
     # programme's session_rules may override it); evaluations stay open
@@ -197,103 +211,23 @@ class Settings:
     # Per-topic config overrides by topic name without prefix (tests force compaction with them).
     topic_config_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    # The service this type is for; "" for the common base (then from_env picks the service's type).
+    SERVICE: ClassVar[str] = ""
+
     @classmethod
-    def from_env(cls, service: str, **overrides: Any) -> Settings:
-        """Read `PROGADMIN_*` variables; keyword overrides win (tests use them)."""
+    def from_env(cls: type[S], service: str | None = None, **overrides: Any) -> S:
+        """Read `PROGADMIN_*` variables; keyword overrides win (tests use them).
+
+        On the common `Settings` the service must be named and its own settings type is
+        returned; on a service's type the service is implied.
+        """
+        service = service or cls.SERVICE
         if service not in SERVICES:
             raise ValueError(f"unknown service {service!r}")
-        upper = service.upper()
-        values: dict[str, Any] = {
-            "service": service,
-            "env": os.environ.get("PROGADMIN_ENV", "development"),
-            "database_url": os.environ.get(f"PROGADMIN_{upper}_DATABASE_URL") or default_database_url(service),
-            "kafka_bootstrap": os.environ.get("PROGADMIN_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
-            "topic_prefix": os.environ.get("PROGADMIN_TOPIC_PREFIX", ""),
-            "topic_partitions": _int("PROGADMIN_TOPIC_PARTITIONS", 6),
-            "topic_replication": _int("PROGADMIN_TOPIC_REPLICATION", 1),
-            "jwt_secret": os.environ.get("PROGADMIN_JWT_SECRET", DEV_JWT_SECRET),
-            "jwt_issuer": os.environ.get("PROGADMIN_JWT_ISSUER", "progadmin"),
-            "jwt_audience": os.environ.get("PROGADMIN_JWT_AUDIENCE", "progadmin"),
-            "dev_tokens": _flag("PROGADMIN_DEV_TOKENS", False) if os.environ.get("PROGADMIN_DEV_TOKENS") else None,
-            "oidc_issuer": os.environ.get("PROGADMIN_OIDC_ISSUER", "").rstrip("/"),
-            "oidc_discovery_url": os.environ.get("PROGADMIN_OIDC_DISCOVERY_URL", ""),
-            "oidc_audience": os.environ.get("PROGADMIN_OIDC_AUDIENCE", "progadmin"),
-            "oidc_client_id": os.environ.get("PROGADMIN_OIDC_CLIENT_ID", "progadmin-web"),
-            "oidc_client_secret": os.environ.get("PROGADMIN_OIDC_CLIENT_SECRET", ""),
-            "oidc_scopes": os.environ.get("PROGADMIN_OIDC_SCOPES", "openid profile email"),
-            "oidc_roles_claim": os.environ.get("PROGADMIN_OIDC_ROLES_CLAIM", "roles"),
-            "oidc_regions_claim": os.environ.get("PROGADMIN_OIDC_REGIONS_CLAIM", "regions"),
-            "oidc_algorithms": tuple(a.strip() for a in os.environ.get("PROGADMIN_OIDC_ALGORITHMS",
-                                                                       "RS256,ES256").split(",") if a.strip()),
-            "oidc_leeway_s": _int("PROGADMIN_OIDC_LEEWAY_S", 30),
-            "oidc_jwks_min_refresh_s": _int("PROGADMIN_OIDC_JWKS_MIN_REFRESH_S", 10),
-            "origin": os.environ.get("PROGADMIN_ORIGIN", "http://127.0.0.1:8080").rstrip("/"),
-            "session_secret": os.environ.get("PROGADMIN_SESSION_SECRET", DEV_SESSION_SECRET),
-            "session_hours": _int("PROGADMIN_SESSION_HOURS", 8),
-            "relay_poll_ms": _int("PROGADMIN_RELAY_POLL_MS", 200),
-            "relay_send_timeout_ms": _int("PROGADMIN_RELAY_SEND_TIMEOUT_MS", 30000),
-            "consumer_session_timeout_ms": _int("PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS", 10000),
-            "consumer_heartbeat_ms": _int("PROGADMIN_CONSUMER_HEARTBEAT_MS", 3000),
-            "consumer_poll_ms": _int("PROGADMIN_CONSUMER_POLL_MS", 500),
-            "consumer_max_attempts": _int("PROGADMIN_CONSUMER_MAX_ATTEMPTS", 5),
-            "consumer_retry_backoff_ms": _int("PROGADMIN_CONSUMER_RETRY_BACKOFF_MS", 200),
-            "db_pool_min": _int("PROGADMIN_DB_POOL_MIN", 1),
-            "db_pool_max": _int("PROGADMIN_DB_POOL_MAX", 10),
-            "db_acquire_timeout_s": float(os.environ.get("PROGADMIN_DB_ACQUIRE_TIMEOUT_S") or 5),
-            "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
-            "link_secret": _secret(service, "PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
-            "link_ttl_hours": _int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),
-            "public_urls": {s: os.environ.get(f"PROGADMIN_{s.upper()}_PUBLIC_URL")
-                            or f"http://127.0.0.1:{os.environ.get(f'PROGADMIN_{s.upper()}_PORT', DEFAULT_PORTS[s])}"
-                            for s in SERVICES},
-            "smtp_host": os.environ.get("PROGADMIN_SMTP_HOST", "127.0.0.1"),
-            "smtp_port": _int("PROGADMIN_SMTP_PORT", 8025),
-            "smtp_security": os.environ.get("PROGADMIN_SMTP_SECURITY", "none"),
-            "smtp_username": _secret(service, "PROGADMIN_SMTP_USERNAME", ""),
-            "smtp_password": _secret(service, "PROGADMIN_SMTP_PASSWORD", ""),
-            "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
-            "mail_max_attempts": _int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
-            "smtp_ca_file": os.environ.get("PROGADMIN_SMTP_CA_FILE", ""),
-            "mail_retry_base_seconds": _int("PROGADMIN_MAIL_RETRY_BASE_SECONDS", 30),
-            "mail_sender_poll_ms": _int("PROGADMIN_MAIL_SENDER_POLL_MS", 1000),
-            "mail_sending_lease_seconds": _int("PROGADMIN_MAIL_SENDING_LEASE_SECONDS", 600),
-            "mail_reminder_hours": _int("PROGADMIN_MAIL_REMINDER_HOURS", 48),
-            "mail_digest_days": _int("PROGADMIN_MAIL_DIGEST_DAYS", 14),
-            "mail_at_risk_threshold": _int("PROGADMIN_MAIL_AT_RISK_THRESHOLD", 3),
-            "sessions_late_cancel_hours": _int("PROGADMIN_SESSIONS_LATE_CANCEL_HOURS", 48),
-            "sessions_below_minimum_days": _int("PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS", 7),
-            "sessions_evaluation_days": _int("PROGADMIN_SESSIONS_EVALUATION_DAYS", 14),
-            "sessions_check_interval_s": _int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
-            "reporting_pseudonym_secret": _secret(service, "PROGADMIN_REPORTING_PSEUDONYM_SECRET",
-                                                  DEV_PSEUDONYM_SECRET),
-            "evaluation_min_group": _int("PROGADMIN_EVALUATION_MIN_GROUP", 3),
-            "reporting_webhook_retry_hours": _int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
-            "reporting_webhook_timeout_s": _int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
-            "reporting_webhook_poll_ms": _int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
-            "max_body_bytes": _int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
-            "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
-            "worker_health_port": _int("PROGADMIN_WORKER_HEALTH_PORT", -1),
-            "worker_health_host": os.environ.get("PROGADMIN_WORKER_HEALTH_HOST", "0.0.0.0"),
-            **{f"pg_{key}": os.environ.get(var, "") for key, var in PG_TLS_VARS.items()},
-            "dedupe_retention_days": _int("PROGADMIN_DEDUPE_RETENTION_DAYS", 30),
-            "idempotency_retention_hours": _int("PROGADMIN_IDEMPOTENCY_RETENTION_HOURS", 48),
-            "prune_interval_s": _int("PROGADMIN_PRUNE_INTERVAL_S", 600),
-            "prune_batch_size": _int("PROGADMIN_PRUNE_BATCH_SIZE", 5000),
-            "kafka_security_protocol": os.environ.get("PROGADMIN_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
-            "kafka_sasl_mechanism": os.environ.get("PROGADMIN_KAFKA_SASL_MECHANISM", "").upper(),
-            # A service's own Kafka user (PROGADMIN_<SERVICE>_KAFKA_SASL_*) wins over a shared one.
-            "kafka_sasl_username": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_USERNAME")
-            or os.environ.get("PROGADMIN_KAFKA_SASL_USERNAME", ""),
-            "kafka_sasl_password": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_PASSWORD")
-            or os.environ.get("PROGADMIN_KAFKA_SASL_PASSWORD", ""),
-            "kafka_ssl_cafile": os.environ.get("PROGADMIN_KAFKA_SSL_CAFILE", ""),
-            "kafka_ssl_certfile": os.environ.get("PROGADMIN_KAFKA_SSL_CERTFILE", ""),
-            "kafka_ssl_keyfile": os.environ.get("PROGADMIN_KAFKA_SSL_KEYFILE", ""),
-            "kafka_ssl_check_hostname": _flag("PROGADMIN_KAFKA_SSL_CHECK_HOSTNAME", True),
-            "dlq_retention_ms": _int("PROGADMIN_DLQ_RETENTION_MS", 14 * 24 * 3600 * 1000),
-            "contacts_min_compaction_lag_ms": _int("PROGADMIN_CONTACTS_MIN_COMPACTION_LAG_MS", 10 * 60 * 1000),
-            "contacts_delete_retention_ms": _int("PROGADMIN_CONTACTS_DELETE_RETENTION_MS", 24 * 3600 * 1000),
-        }
+        if cls.SERVICE and service != cls.SERVICE:
+            raise ValueError(f"{cls.__name__} holds {cls.SERVICE}'s settings, not {service}'s")
+        kind: type[S] = cls if cls.SERVICE else settings_type(service)  # type: ignore[assignment]
+        values = kind.read_env(service)
         values.update(overrides)
         # Every connection (pools, the relay's lock, migrations, rebuilds) is opened from database_url.
         values["database_url"] = with_pg_tls(values["database_url"],
@@ -304,9 +238,107 @@ class Settings:
                         "give each service only its own", service, ", ".join(foreign))
         if values["dev_tokens"] is None:  # unless said explicitly: on everywhere but production
             values["dev_tokens"] = values["env"] != "production"
-        settings = cls(**values)
+        settings = kind(**values)
         settings.check()
         return settings
+
+    @classmethod
+    def read_env(cls, service: str) -> dict[str, Any]:
+        """This type's fields from the environment; a service's type adds its own to the common ones."""
+        upper = service.upper()
+        values: dict[str, Any] = {
+            "service": service,
+            "env": os.environ.get("PROGADMIN_ENV", "development"),
+            "database_url": os.environ.get(f"PROGADMIN_{upper}_DATABASE_URL") or default_database_url(service),
+            "kafka_bootstrap": os.environ.get("PROGADMIN_KAFKA_BOOTSTRAP", "127.0.0.1:19092"),
+            "topic_prefix": os.environ.get("PROGADMIN_TOPIC_PREFIX", ""),
+            "topic_partitions": env_int("PROGADMIN_TOPIC_PARTITIONS", 6),
+            "topic_replication": env_int("PROGADMIN_TOPIC_REPLICATION", 1),
+            "jwt_secret": os.environ.get("PROGADMIN_JWT_SECRET", DEV_JWT_SECRET),
+            "jwt_issuer": os.environ.get("PROGADMIN_JWT_ISSUER", "progadmin"),
+            "jwt_audience": os.environ.get("PROGADMIN_JWT_AUDIENCE", "progadmin"),
+            "dev_tokens": env_flag("PROGADMIN_DEV_TOKENS", False) if os.environ.get("PROGADMIN_DEV_TOKENS") else None,
+            "oidc_issuer": os.environ.get("PROGADMIN_OIDC_ISSUER", "").rstrip("/"),
+            "oidc_discovery_url": os.environ.get("PROGADMIN_OIDC_DISCOVERY_URL", ""),
+            "oidc_audience": os.environ.get("PROGADMIN_OIDC_AUDIENCE", "progadmin"),
+            "oidc_client_id": os.environ.get("PROGADMIN_OIDC_CLIENT_ID", "progadmin-web"),
+            "oidc_client_secret": os.environ.get("PROGADMIN_OIDC_CLIENT_SECRET", ""),
+            "oidc_scopes": os.environ.get("PROGADMIN_OIDC_SCOPES", "openid profile email"),
+            "oidc_roles_claim": os.environ.get("PROGADMIN_OIDC_ROLES_CLAIM", "roles"),
+            "oidc_regions_claim": os.environ.get("PROGADMIN_OIDC_REGIONS_CLAIM", "regions"),
+            "oidc_algorithms": tuple(a.strip() for a in os.environ.get("PROGADMIN_OIDC_ALGORITHMS",
+                                                                       "RS256,ES256").split(",") if a.strip()),
+            "oidc_leeway_s": env_int("PROGADMIN_OIDC_LEEWAY_S", 30),
+            "oidc_jwks_min_refresh_s": env_int("PROGADMIN_OIDC_JWKS_MIN_REFRESH_S", 10),
+            "origin": os.environ.get("PROGADMIN_ORIGIN", "http://127.0.0.1:8080").rstrip("/"),
+            "session_secret": os.environ.get("PROGADMIN_SESSION_SECRET", DEV_SESSION_SECRET),
+            "session_hours": env_int("PROGADMIN_SESSION_HOURS", 8),
+            "relay_poll_ms": env_int("PROGADMIN_RELAY_POLL_MS", 200),
+            "relay_send_timeout_ms": env_int("PROGADMIN_RELAY_SEND_TIMEOUT_MS", 30000),
+            "consumer_session_timeout_ms": env_int("PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS", 10000),
+            "consumer_heartbeat_ms": env_int("PROGADMIN_CONSUMER_HEARTBEAT_MS", 3000),
+            "consumer_poll_ms": env_int("PROGADMIN_CONSUMER_POLL_MS", 500),
+            "consumer_max_attempts": env_int("PROGADMIN_CONSUMER_MAX_ATTEMPTS", 5),
+            "consumer_retry_backoff_ms": env_int("PROGADMIN_CONSUMER_RETRY_BACKOFF_MS", 200),
+            "db_pool_min": env_int("PROGADMIN_DB_POOL_MIN", 1),
+            "db_pool_max": env_int("PROGADMIN_DB_POOL_MAX", 10),
+            "db_acquire_timeout_s": float(os.environ.get("PROGADMIN_DB_ACQUIRE_TIMEOUT_S") or 5),
+            "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
+            "link_secret": _secret(service, "PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
+            "link_ttl_hours": env_int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),
+            "public_urls": {s: os.environ.get(f"PROGADMIN_{s.upper()}_PUBLIC_URL")
+                            or f"http://127.0.0.1:{os.environ.get(f'PROGADMIN_{s.upper()}_PORT', DEFAULT_PORTS[s])}"
+                            for s in SERVICES},
+            "smtp_host": os.environ.get("PROGADMIN_SMTP_HOST", "127.0.0.1"),
+            "smtp_port": env_int("PROGADMIN_SMTP_PORT", 8025),
+            "smtp_security": os.environ.get("PROGADMIN_SMTP_SECURITY", "none"),
+            "smtp_username": _secret(service, "PROGADMIN_SMTP_USERNAME", ""),
+            "smtp_password": _secret(service, "PROGADMIN_SMTP_PASSWORD", ""),
+            "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
+            "mail_max_attempts": env_int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
+            "smtp_ca_file": os.environ.get("PROGADMIN_SMTP_CA_FILE", ""),
+            "mail_retry_base_seconds": env_int("PROGADMIN_MAIL_RETRY_BASE_SECONDS", 30),
+            "mail_sender_poll_ms": env_int("PROGADMIN_MAIL_SENDER_POLL_MS", 1000),
+            "mail_sending_lease_seconds": env_int("PROGADMIN_MAIL_SENDING_LEASE_SECONDS", 600),
+            "mail_reminder_hours": env_int("PROGADMIN_MAIL_REMINDER_HOURS", 48),
+            "mail_digest_days": env_int("PROGADMIN_MAIL_DIGEST_DAYS", 14),
+            "mail_at_risk_threshold": env_int("PROGADMIN_MAIL_AT_RISK_THRESHOLD", 3),
+            "mail_invitation_reminder_hours": env_int("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS", 72),
+            "sessions_late_cancel_hours": env_int("PROGADMIN_SESSIONS_LATE_CANCEL_HOURS", 48),
+            "sessions_below_minimum_days": env_int("PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS", 7),
+            "sessions_evaluation_days": env_int("PROGADMIN_SESSIONS_EVALUATION_DAYS", 14),
+            "sessions_check_interval_s": env_int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
+            "reporting_pseudonym_secret": _secret(service, "PROGADMIN_REPORTING_PSEUDONYM_SECRET",
+                                                  DEV_PSEUDONYM_SECRET),
+            "evaluation_min_group": env_int("PROGADMIN_EVALUATION_MIN_GROUP", 3),
+            "reporting_webhook_retry_hours": env_int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
+            "reporting_webhook_timeout_s": env_int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
+            "reporting_webhook_poll_ms": env_int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
+            "max_body_bytes": env_int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
+            "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
+            "worker_health_port": env_int("PROGADMIN_WORKER_HEALTH_PORT", -1),
+            "worker_health_host": os.environ.get("PROGADMIN_WORKER_HEALTH_HOST", "0.0.0.0"),
+            **{f"pg_{key}": os.environ.get(var, "") for key, var in PG_TLS_VARS.items()},
+            "dedupe_retention_days": env_int("PROGADMIN_DEDUPE_RETENTION_DAYS", 30),
+            "idempotency_retention_hours": env_int("PROGADMIN_IDEMPOTENCY_RETENTION_HOURS", 48),
+            "prune_interval_s": env_int("PROGADMIN_PRUNE_INTERVAL_S", 600),
+            "prune_batch_size": env_int("PROGADMIN_PRUNE_BATCH_SIZE", 5000),
+            "kafka_security_protocol": os.environ.get("PROGADMIN_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper(),
+            "kafka_sasl_mechanism": os.environ.get("PROGADMIN_KAFKA_SASL_MECHANISM", "").upper(),
+            # A service's own Kafka user (PROGADMIN_<SERVICE>_KAFKA_SASL_*) wins over a shared one.
+            "kafka_sasl_username": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_USERNAME")
+            or os.environ.get("PROGADMIN_KAFKA_SASL_USERNAME", ""),
+            "kafka_sasl_password": os.environ.get(f"PROGADMIN_{upper}_KAFKA_SASL_PASSWORD")
+            or os.environ.get("PROGADMIN_KAFKA_SASL_PASSWORD", ""),
+            "kafka_ssl_cafile": os.environ.get("PROGADMIN_KAFKA_SSL_CAFILE", ""),
+            "kafka_ssl_certfile": os.environ.get("PROGADMIN_KAFKA_SSL_CERTFILE", ""),
+            "kafka_ssl_keyfile": os.environ.get("PROGADMIN_KAFKA_SSL_KEYFILE", ""),
+            "kafka_ssl_check_hostname": env_flag("PROGADMIN_KAFKA_SSL_CHECK_HOSTNAME", True),
+            "dlq_retention_ms": env_int("PROGADMIN_DLQ_RETENTION_MS", 14 * 24 * 3600 * 1000),
+            "contacts_min_compaction_lag_ms": env_int("PROGADMIN_CONTACTS_MIN_COMPACTION_LAG_MS", 10 * 60 * 1000),
+            "contacts_delete_retention_ms": env_int("PROGADMIN_CONTACTS_DELETE_RETENTION_MS", 24 * 3600 * 1000),
+        }
+        return values
 
     def check(self) -> None:
         """Refuse settings that are only safe on a developer's machine."""
@@ -331,6 +363,8 @@ class Settings:
             raise ValueError(f"PROGADMIN_PG_SSLMODE must be one of {', '.join(PG_SSLMODES)}")
         if self.dedupe_retention_days < 1 or self.idempotency_retention_hours < 1:
             raise ValueError("PROGADMIN_DEDUPE_RETENTION_DAYS and PROGADMIN_IDEMPOTENCY_RETENTION_HOURS must be >= 1")
+        if self.mail_invitation_reminder_hours < 1:
+            raise ValueError("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS must be >= 1")
         if self.smtp_security not in ("none", "starttls", "tls"):
             raise ValueError("PROGADMIN_SMTP_SECURITY must be none, starttls or tls")
 
@@ -341,5 +375,26 @@ class Settings:
     def dlq_topic(self, topic: str) -> str:
         return f"{topic}.dlq"
 
-    def with_(self, **changes: Any) -> Settings:
+    def with_(self: S, **changes: Any) -> S:
         return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class LinkSettings(Settings):
+    """Common to the services that sign or verify the links in mails (participants and directors have no login)."""
+
+    link_secret: str = DEV_LINK_SECRET
+    link_ttl_hours: int = 24 * 14
+
+    @classmethod
+    def read_env(cls, service: str) -> dict[str, Any]:
+        return {**super().read_env(service),
+                "link_secret": os.environ.get("PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
+                "link_ttl_hours": env_int("PROGADMIN_LINK_TTL_HOURS", 24 * 14)}
+
+
+def settings_type(service: str) -> type[Settings]:
+    """The service's own settings type (`services/<service>/settings.py`, `<Service>Settings`)."""
+    module = importlib.import_module(f"services.{service}.settings")
+    kind: type[Settings] = getattr(module, f"{service.capitalize()}Settings")
+    return kind
