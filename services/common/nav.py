@@ -26,6 +26,7 @@ NAV_BY_ROLE: dict[str, tuple[NavItem, ...]] = {
         NavItem("enrolment", "/programmes", "Programma's", "Programmes"),
         NavItem("enrolment", "/companies", "Bedrijven", "Companies"),
         NavItem("enrolment", "/audit", "Auditlog", "Audit log"),
+        NavItem("enrolment", "/persons", "Privacy", "Privacy"),
         NavItem("sessions", "/sessions", "Sessies", "Sessions"),
         NavItem("notifications", "/deliveries", "Mail", "Mail"),
         NavItem("reporting", "/dashboard", "Rapportage", "Reporting"),

@@ -6,7 +6,7 @@ from flask import Flask
 
 from services.common.config import Settings
 from services.common.web import create_service_app
-from services.enrolment import pages
+from services.enrolment import pages, privacy_api
 from services.enrolment.api import BLUEPRINTS
 from services.enrolment.service import Enrolment
 
@@ -20,5 +20,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["enrolment"] = Enrolment(settings, app.config["POOL"])
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    api.register_blueprint(privacy_api.blueprint)  # a person's export from all four services
     app.register_blueprint(pages.blueprint)
     return app

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.common import audit_pages
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.notifications import privacy
 from services.notifications.api import BLUEPRINTS
 from services.notifications.clock import Clock
 from services.notifications.pages import register_pages
@@ -21,4 +23,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     register_pages(app)
+    api.register_blueprint(privacy.blueprint)  # this service's part of a person's export
+    audit_pages.register(app, api, "notifications")
     return app

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.common import audit_pages
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.reporting import privacy
 from services.reporting.api import company_reports, feed, figures, programmes, subscriptions
 from services.reporting.pages import register_pages
 from services.reporting.service import Reporting
@@ -19,4 +21,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (figures, programmes, company_reports, feed, subscriptions):
         api.register_blueprint(blueprint)
     register_pages(app)
+    api.register_blueprint(privacy.blueprint)  # this service's part of a person's export
+    audit_pages.register(app, api, "reporting")
     return app

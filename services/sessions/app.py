@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.common import audit_pages
 from services.common.config import Settings
 from services.common.web import create_service_app
+from services.sessions import privacy
 from services.sessions.api import read_model, registrations, sessions
 from services.sessions.calendar import CalendarFeeds, calendars
 from services.sessions.links import links
@@ -23,4 +25,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in (sessions, registrations, read_model, calendars, links):
         api.register_blueprint(blueprint)
     register_pages(app)
+    api.register_blueprint(privacy.blueprint)  # this service's part of a person's export
+    audit_pages.register(app, api, "sessions")
     return app

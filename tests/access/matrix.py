@@ -120,6 +120,7 @@ ENROLMENT: dict[str, Rule] = {
     "POST /api/v1/enrolments/<uuid:enrolment_id>/withdrawal": ADMIN,
     "GET /api/v1/persons": ADMIN,
     "GET /api/v1/persons/<uuid:person_id>/export": ADMIN,
+    "GET /api/v1/persons/<uuid:person_id>/complete-export": ADMIN,
     "POST /api/v1/persons/<uuid:person_id>/erasure": ADMIN,
     "GET /api/v1/audit-entries": ADMIN,
     # pages
@@ -154,6 +155,15 @@ ENROLMENT: dict[str, Rule] = {
     "POST /enrolments/<uuid:enrolment_id>/completion": P(ADMIN),
     "GET /enrolments/<uuid:enrolment_id>/withdrawal": P(ADMIN),
     "POST /enrolments/<uuid:enrolment_id>/withdrawal": P(ADMIN),
+    "GET /audit": P(ADMIN),
+    "GET /persons": P(ADMIN),
+    "GET /persons/<uuid:person_id>/export.json": P(ADMIN),
+}
+
+# Every service but enrolment (whose own are above): its part of a person's export, its audit trail (API + page).
+PRIVACY_AND_AUDIT: dict[str, Rule] = {
+    "GET /api/v1/persons/<uuid:person_id>/export": ADMIN,
+    "GET /api/v1/audit-entries": ADMIN,
     "GET /audit": P(ADMIN),
 }
 
@@ -294,9 +304,9 @@ COMMON: dict[str, Rule] = {
 
 MATRIX: dict[str, dict[str, Rule]] = {
     "enrolment": {**ENROLMENT, **COMMON},
-    "sessions": {**SESSIONS, **COMMON},
-    "notifications": {**NOTIFICATIONS, **COMMON},
-    "reporting": {**REPORTING, **COMMON},
+    "sessions": {**SESSIONS, **PRIVACY_AND_AUDIT, **COMMON},
+    "notifications": {**NOTIFICATIONS, **PRIVACY_AND_AUDIT, **COMMON},
+    "reporting": {**REPORTING, **PRIVACY_AND_AUDIT, **COMMON},
 }
 
 

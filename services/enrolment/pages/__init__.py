@@ -6,7 +6,7 @@ with the errors at the fields). Access rules come from `services.enrolment.acces
 the same functions the API uses.
 """
 
-from services.enrolment.pages import audit, companies, enrolments, participation, programmes
+from services.enrolment.pages import audit, companies, enrolments, participation, privacy, programmes
 from services.enrolment.pages.base import blueprint
 
-__all__ = ["audit", "blueprint", "companies", "enrolments", "participation", "programmes"]
+__all__ = ["audit", "blueprint", "companies", "enrolments", "participation", "privacy", "programmes"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
+from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import NotFound
 
-from services.common import audit
+from services.common import audit, privacy
+from services.common.config import Settings
 from services.common.contacts import CONTACT_DETAILS_CHANGED
 from services.common.db import unit_of_work
 from services.enrolment import db, payloads
@@ -16,6 +19,10 @@ from services.enrolment.views import person_view
 
 class Privacy(UseCases):
     """A data subject's rights (access, erasure) and the audit trail."""
+
+    def __init__(self, settings: Settings, pool: ConnectionPool) -> None:
+        super().__init__(settings, pool)
+        self.settings = settings
 
     def find_persons(self, email: str, limit: int, offset: int) -> tuple[list[Row], int]:
         with self._read() as conn:
@@ -28,6 +35,19 @@ class Privacy(UseCases):
             if person is None:
                 raise NotFound("no such person")
             return {"person": person_view(person), **db.roles_of_person(conn, person_id)}
+
+    def export_everywhere(self, person_id: UUID, token: str, dump: Callable[[Row], Row]) -> Row:
+        """Everything the four services hold about a person, one section each (services.common.privacy.gather).
+
+        An unknown person is 404 before any other service is asked; a service that cannot answer fails the
+        whole export (privacy.ExportIncomplete). `token` is the fund administrator's own (see privacy.gather);
+        `dump` turns this service's section into JSON.
+        """
+        own = dump(self.export_person(person_id))
+        document = privacy.gather(self.settings, person_id, lambda: own, token)
+        with unit_of_work(self.pool) as conn:
+            audit.record(conn, "person.export_all", "person", str(person_id), {"services": list(document["services"])})
+        return document
 
     def erase_person(self, person_id: UUID) -> Row:
         """Remove a person's personal data everywhere in this service; keep the pseudonymous id."""
