@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 
+from services.common import retention
 from services.common.config import Settings
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,21 @@ def prune_once(settings: Settings, stop: threading.Event | None = None) -> dict[
 
 
 def run(settings: Settings, stop: threading.Event) -> None:
-    """The pruning loop of a worker: every `prune_interval_s`, riding out a database that is away."""
+    """The pruning loop of a worker: every `prune_interval_s`, riding out a database that is away.
+
+    The service's retention rules (services.common.retention) are enforced in the same round; a misconfigured
+    retention period ends this loop at once (a dead loop fails the worker's /livez), never silently.
+    """
+    retention.check(settings)
     stop.wait(min(FIRST_RUN_DELAY_S, settings.prune_interval_s))
     while not stop.is_set():
         try:
             deleted = prune_once(settings, stop)
             if any(deleted.values()):
                 log.info("pruned %s", ", ".join(f"{n} rows of {t}" for t, n in deleted.items()))
+            removed = retention.enforce(settings, stop=stop)
+            if any(removed.values()):
+                log.info("retention: removed %s", ", ".join(f"{n} rows of {r}" for r, n in removed.items()))
         except psycopg.Error as exc:
             log.warning("pruning: database unavailable (%s); trying again later", exc)
         stop.wait(settings.prune_interval_s)
