@@ -154,11 +154,16 @@ def platform(pg_server: PostgresServer, kafka: KafkaBroker, db_templates: dict[s
     return Platform(pg_server, kafka, db_templates)
 
 
+def db_platform(pg_server: PostgresServer, db_templates: dict[str, str]) -> Platform:
+    """A platform with PostgreSQL and no Kafka (its broker is unreachable), for fixtures of any scope."""
+    no_kafka = KafkaBroker(Path("/nonexistent"), port=1, controller_port=1)
+    return Platform(pg_server, no_kafka, db_templates)
+
+
 @pytest.fixture
 def db_only(pg_server: PostgresServer, db_templates: dict[str, str]) -> Platform:
     """A platform whose tests need PostgreSQL but not Kafka (API tests)."""
-    no_kafka = KafkaBroker(Path("/nonexistent"), port=1, controller_port=1)
-    return Platform(pg_server, no_kafka, db_templates)
+    return db_platform(pg_server, db_templates)
 
 
 # The whole platform at one origin for browser and end-to-end tests (started once per run, when asked for).

@@ -28,7 +28,7 @@ from services.common.config import Settings
 from services.common.signed_links import sign
 from tests.integration.enrolment.support import Api, next_kvk
 from tests.integration.reporting.scripted import PROGRAMME_ID, build, uid
-from tests.integration.reporting.test_external_stream import feed_all
+from tests.integration.reporting.support import feed_all
 from tests.integration.sessions.world import World as SessionsWorld
 from tests.integration.sessions.world import future
 

@@ -17,7 +17,7 @@ from services.common.events import encode
 from tests.conftest import Platform
 from tests.e2e.processes import Processes
 from tests.integration.reporting.scripted import PROGRAMME_ID, build
-from tests.integration.reporting.test_external_stream import Receiver, readme_verifier
+from tests.integration.reporting.support import Receiver, readme_verifier
 from tests.support import bearer, read_topic, wait_until
 
 pytestmark = pytest.mark.e2e

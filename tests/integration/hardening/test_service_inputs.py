@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from services.common.events import new_event, validate_event
 from services.common.signed_links import InvalidLink, sign, verify
 from tests.integration.hardening.conftest import Service
-from tests.integration.reporting.test_external_stream import feed_all
+from tests.integration.reporting.support import feed_all
 from tests.integration.sessions.world import RULES
 
 pytestmark = pytest.mark.integration

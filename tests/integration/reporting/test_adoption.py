@@ -4,7 +4,6 @@ the one rule of `services.common.adoption`, whatever order the events arrive in.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,33 +11,16 @@ import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg.rows import dict_row
 
 from services.common import adoption
 from services.common.config import Settings
 from services.common.events import Event
 from services.reporting import figures
-from services.reporting.handlers import handlers
-from services.reporting.rebuild import apply_event
-from tests.conftest import Platform
 from tests.integration.reporting.scripted import PROGRAMME_ID, Script, build, uid
+from tests.integration.reporting.support import apply_all, final_report
 
 pytestmark = pytest.mark.integration
-GROUP = "progadmin.reporting"
 COMPANY = 0  # recorded "structural" on 2022-04-15 in the scripted programme
-
-
-@pytest.fixture
-def reporting_settings(db_only: Platform) -> Settings:
-    return db_only.settings("reporting")
-
-
-@pytest.fixture
-def conn(reporting_settings: Settings) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(reporting_settings.database_url, row_factory=dict_row) as c:
-        c.execute("BEGIN")
-        yield c
-        c.rollback()
 
 
 def follow_up(sc: Script, key: object, occurred_on: str, level: str, n: int = COMPANY) -> Event:
@@ -50,11 +32,8 @@ def follow_up(sc: Script, key: object, occurred_on: str, level: str, n: int = CO
 
 
 def project(conn: psycopg.Connection[Any], settings: Settings, events: list[Event]) -> tuple[dict[str, Any], str]:
-    table = handlers(settings)
-    for event in events:
-        apply_event(conn, GROUP, table, event)
-    report = figures.final_report(conn, PROGRAMME_ID, None, settings.evaluation_min_group)  # type: ignore[arg-type]
-    assert report is not None
+    apply_all(conn, settings, events)
+    report = final_report(conn, settings)
     rows, _ = figures.company_rows(conn, PROGRAMME_ID, None, uid("company", COMPANY))  # type: ignore[arg-type]
     return report["follow_up"], rows[0]["follow_up_level"]
 
@@ -113,9 +92,7 @@ def test_reporting_gives_the_level_the_shared_rule_gives(
     extra = [follow_up(sc, k, f["occurred_on"].isoformat(), f["adoption_level"], n) for k, f in enumerate(recorded)]
     rng = random.Random(seed)
     rng.shuffle(extra)
-    table = handlers(reporting_settings)
-    for event in [e for e in sc.events if e not in extra] + extra:
-        apply_event(conn, GROUP, table, event)
+    apply_all(conn, reporting_settings, [e for e in sc.events if e not in extra] + extra)
     rows, _ = figures.company_rows(conn, PROGRAMME_ID, None, uid("company", n))  # type: ignore[arg-type]
     try:
         assert rows[0]["follow_up_level"] == adoption.latest_level(recorded)

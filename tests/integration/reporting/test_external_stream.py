@@ -4,63 +4,33 @@ README's snippet), retried with backoff, disabled after 24 h, caught up in order
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
-from psycopg.rows import dict_row
 
 from services.common.auth import Principal
 from services.common.config import Settings
 from services.common.events import validate_event
 from services.reporting.app import create_app
-from services.reporting.handlers import handlers
-from services.reporting.rebuild import apply_event
-from services.reporting.sequencer import Sequencer
 from services.reporting.service import Reporting
 from services.reporting.webhooks import Dispatcher, Outcome, new_secret
-from tests.conftest import Platform
+from tests.conftest import db_platform
 from tests.integration.reporting.scripted import build
+from tests.integration.reporting.support import Receiver, feed_all, readme_verifier
 from tests.support import bearer
 
 pytestmark = pytest.mark.integration
 SCRIPT = build()
-README = Path(__file__).resolve().parents[3] / "services" / "reporting" / "README.md"
 KEPT_IDS = {"programme_id", "session_id"}
 FORBIDDEN_KEYS = {"name", "email", "contact", "director", "kvk_number", "venue_address", "online_url", "reason",
                   "reason_text", "score", "location", "recipient_id"}
 PSEUDONYM = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-
-
-def readme_verifier() -> Any:
-    """The signature check exactly as documented in the README."""
-    block = re.search(r"```python\n((?:(?!```).)*?def verify_webhook.*?)```", README.read_text(), re.S)
-    assert block, "README has no verify_webhook snippet"
-    namespace: dict[str, Any] = {}
-    exec(block.group(1), namespace)  # noqa: S102 - our own documentation
-    return namespace["verify_webhook"]
-
-
-def feed_all(settings: Settings, events: list[dict[str, Any]]) -> None:
-    """Apply `events` as the consumer would, then let the sequencer number what they published."""
-    table = handlers(settings)
-    with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
-        for event in events:
-            apply_event(conn, "progadmin.reporting", table, event)
-    sequencer = Sequencer(settings)
-    try:
-        sequencer.drain()
-    finally:
-        sequencer.close()
 
 
 def external(settings: Settings) -> list[dict[str, Any]]:
@@ -68,47 +38,10 @@ def external(settings: Settings) -> list[dict[str, Any]]:
         return [r[0] for r in conn.execute("SELECT payload FROM external_events ORDER BY position")]
 
 
-class Receiver:
-    """A real HTTP endpoint on 127.0.0.1 that records deliveries; `status` decides its answer."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.status = 204
-        receiver = self
-
-        class Handle(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.status < 300:
-                    receiver.received.append(({k: v for k, v in self.headers.items()}, body))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/progadmin"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def positions(self) -> list[int]:
-        return [json.loads(body)["position"] for _, body in self.received]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
-def stream(pg_server: Any, db_templates: dict[str, str]) -> Settings:
-    """One database with the whole scripted programme projected (module-wide: it is only read)."""
-    from deploy.infra import KafkaBroker
-
-    settings = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
-                        db_templates).settings("reporting")
-    feed_all(settings, SCRIPT.events)
-    return settings
+def stream(scripted: Settings) -> Settings:
+    """The scripted programme's stream (module-wide; tests remove the subscriptions they make)."""
+    return scripted
 
 
 @pytest.fixture
@@ -187,13 +120,11 @@ def test_a_late_event_about_an_erased_person_does_not_bring_the_pseudonym_back(p
                                                                               db_templates: dict[str, str]) -> None:
     """After PublicPersonErased consumers delete that pseudonym; a fact arriving later (another topic lags)
     still counts, under a pseudonym that links to nothing."""
-    from deploy.infra import KafkaBroker
     from services.common.events import new_event
     from services.reporting.pseudonyms import pseudonym
 
     # A database of its own: the module's shared stream keeps "every attendee was delegated".
-    stream = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
-                      db_templates).settings("reporting")
+    stream = db_platform(pg_server, db_templates).settings("reporting")
 
     person, sid, programme = (str(uuid.uuid4()) for _ in range(3))
     place = {"session_id": sid, "programme_id": programme, "registration_id": str(uuid.uuid4()),

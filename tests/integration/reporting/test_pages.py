@@ -7,48 +7,21 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from services.common.config import Settings
 from services.reporting.app import create_app
-from tests.conftest import Platform
 from tests.integration.reporting.scripted import PROGRAMME_ID, build, uid
-from tests.integration.reporting.test_external_stream import feed_all
 from tests.support import bearer
 
 pytestmark = pytest.mark.integration
 SCRIPT = build()
 FIGURE = re.compile(r'data-figure="([^"]+)">(.*?)</span>', re.S)
-
-
-@pytest.fixture(scope="module")
-def settings(pg_server: Any, db_templates: dict[str, str]) -> Settings:
-    from deploy.infra import KafkaBroker
-
-    s = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
-                 db_templates).settings("reporting")
-    feed_all(s, SCRIPT.events)
-    return s
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    yield app
-    app.config["POOL"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def html(client: FlaskClient, path: str, headers: dict[str, Any], status: int = 200) -> str:
@@ -78,8 +51,8 @@ def same(shown: str, value: Any) -> bool:
 
 
 def test_the_final_report_page_shows_exactly_the_figures_of_its_csv_and_xlsx(
-        client: FlaskClient, settings: Settings) -> None:
-    consumer = bearer(settings, "reporting_consumer", sub="rapportage")
+        client: FlaskClient, scripted: Settings) -> None:
+    consumer = bearer(scripted, "reporting_consumer", sub="rapportage")
     page = html(client, f"/final-report?programme={PROGRAMME_ID}", consumer)
     assert "Eindrapport Vanzelfsprekend Gezond en Veilig" in page and "Afdrukken / Print" in page
     assert not any(name in page for name in SCRIPT.names)  # no company or person names
@@ -102,30 +75,30 @@ def test_the_final_report_page_shows_exactly_the_figures_of_its_csv_and_xlsx(
     assert figures["evaluatie / evaluation|programme average|n=45"] == "7,8"
 
 
-def test_the_dashboard_for_each_reader(client: FlaskClient, settings: Settings) -> None:
+def test_the_dashboard_for_each_reader(client: FlaskClient, scripted: Settings) -> None:
     for roles, regions in ((("fund_admin",), None), (("reporting_consumer",), None), (("coordinator",), ["Noord"])):
-        page = html(client, "/dashboard", bearer(settings, *roles, regions=regions))
+        page = html(client, "/dashboard", bearer(scripted, *roles, regions=regions))
         assert "Trechter" in page and "pa-chart" in page and "Opkomst per maand" in page
         assert "8 van 10" in page or roles == ("coordinator",)
-    noord = html(client, "/dashboard", bearer(settings, "coordinator", regions=["Noord"]))
+    noord = html(client, "/dashboard", bearer(scripted, "coordinator", regions=["Noord"]))
     assert "Cijfers van Noord" in noord and 'value="Zuid"' not in noord
     client.set_cookie("lang", "en")
-    assert "Funnel" in html(client, f"/dashboard?programme={PROGRAMME_ID}", bearer(settings, "fund_admin"))
+    assert "Funnel" in html(client, f"/dashboard?programme={PROGRAMME_ID}", bearer(scripted, "fund_admin"))
 
 
-def test_averages_below_the_minimum_group_are_hidden(settings: Settings) -> None:
-    strict = create_app(dataclasses.replace(settings, evaluation_min_group=1000))
+def test_averages_below_the_minimum_group_are_hidden(scripted: Settings) -> None:
+    strict = create_app(dataclasses.replace(scripted, evaluation_min_group=1000))
     try:
         client = strict.test_client()
         for path in ("/dashboard", f"/final-report?programme={PROGRAMME_ID}"):
-            page = html(client, path, bearer(settings, "fund_admin"))
+            page = html(client, path, bearer(scripted, "fund_admin"))
             assert "verborgen" in page and "7,8" not in page
     finally:
         strict.config["POOL"].close()
 
 
-def test_the_report_pages_keep_the_apis_access_rules(client: FlaskClient, settings: Settings) -> None:
-    noord = bearer(settings, "coordinator", regions=["Noord"])
+def test_the_report_pages_keep_the_apis_access_rules(client: FlaskClient, scripted: Settings) -> None:
+    noord = bearer(scripted, "coordinator", regions=["Noord"])
     for path in ("/dashboard?region=Zuid", f"/final-report?programme={PROGRAMME_ID}&region=Zuid",
                  f"/final-report/{PROGRAMME_ID}.csv?region=Zuid"):
         assert client.get(path, headers=noord).status_code == 403, path
@@ -133,20 +106,20 @@ def test_the_report_pages_keep_the_apis_access_rules(client: FlaskClient, settin
                                        .get_data(as_text=True))))
     assert ["sessies / sessions", "held dialogue", "Noord", "3"] in rows
     assert not any(r[2] == "Zuid" for r in rows if len(r) > 2)
-    facilitator = bearer(settings, "facilitator")
+    facilitator = bearer(scripted, "facilitator")
     for path in ("/dashboard", "/final-report", "/subscriptions"):
         assert client.get(path, headers=facilitator).status_code == 403, path
     assert client.get("/subscriptions", headers=noord).status_code == 403
     anonymous = client.get("/final-report")
     assert anonymous.status_code == 302 and "/auth/login" in anonymous.headers["Location"]
-    admin = bearer(settings, "fund_admin")
+    admin = bearer(scripted, "fund_admin")
     html(client, f"/final-report?programme={uid('nope')}", admin, 404)
     html(client, "/final-report?programme=not-a-uuid", admin, 404)
 
 
-def test_a_reporting_consumer_manages_their_own_subscriptions(client: FlaskClient, settings: Settings) -> None:
-    mine = bearer(settings, "reporting_consumer", sub="consumer-a")
-    theirs = bearer(settings, "reporting_consumer", sub="consumer-b")
+def test_a_reporting_consumer_manages_their_own_subscriptions(client: FlaskClient, scripted: Settings) -> None:
+    mine = bearer(scripted, "reporting_consumer", sub="consumer-a")
+    theirs = bearer(scripted, "reporting_consumer", sub="consumer-b")
     assert "Nog geen abonnementen" in html(client, "/subscriptions", mine)
     form = html(client, "/subscriptions/new", mine)
     assert "CompanyAdmitted" in form
@@ -180,9 +153,9 @@ def test_a_reporting_consumer_manages_their_own_subscriptions(client: FlaskClien
     html(client, link.group(1), mine, 404)
 
 
-def test_the_company_report_link_opens_in_the_shared_layout(client: FlaskClient, settings: Settings) -> None:
+def test_the_company_report_link_opens_in_the_shared_layout(client: FlaskClient, scripted: Settings) -> None:
     created = client.post(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{uid('company', 0)}/report-links",
-                          headers=bearer(settings, "fund_admin"))
+                          headers=bearer(scripted, "fund_admin"))
     path = created.get_json()["url"].split("8084", 1)[-1]
     page = html(client, path, {})
     assert "Deelname van Betonbouw Veldhuis 0 BV" in page and "Direct naar de inhoud" in page

@@ -4,49 +4,28 @@ exact figures, and the same figures whatever the order or number of deliveries."
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from psycopg.rows import dict_row
 
 from services.common.config import Settings
 from services.common.events import Event
 from services.reporting import figures
 from services.reporting.handlers import handlers
 from services.reporting.rebuild import apply_event
-from tests.conftest import Platform
 from tests.integration.reporting.scripted import EXPECTED, PROGRAMME_ID, build
+from tests.integration.reporting.support import GROUP, apply_all, final_report
 
 pytestmark = pytest.mark.integration
 SCRIPT = build()
-GROUP = "progadmin.reporting"
-
-
-@pytest.fixture
-def reporting_settings(db_only: Platform) -> Settings:
-    return db_only.settings("reporting")
-
-
-@pytest.fixture
-def conn(reporting_settings: Settings) -> Iterator[psycopg.Connection[Any]]:
-    """A transaction that is rolled back: each test (and example) starts from empty projections."""
-    with psycopg.connect(reporting_settings.database_url, row_factory=dict_row) as c:
-        c.execute("BEGIN")
-        yield c
-        c.rollback()
 
 
 def project(conn: psycopg.Connection[Any], settings: Settings, events: list[Event]) -> dict[str, Any]:
-    table = handlers(settings)
-    for event in events:
-        apply_event(conn, GROUP, table, event)
-    report = figures.final_report(conn, PROGRAMME_ID, None, settings.evaluation_min_group)  # type: ignore[arg-type]
-    assert report is not None
-    return figures.plain(report)
+    apply_all(conn, settings, events)
+    return figures.plain(final_report(conn, settings))
 
 
 def test_the_scripted_programme_gives_exactly_the_final_reports_figures(

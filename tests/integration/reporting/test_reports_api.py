@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from services.common.config import Settings
-from services.reporting.app import create_app
-from tests.conftest import Platform
 from tests.integration.reporting.scripted import EXPECTED, PROGRAMME_ID, build, uid
-from tests.integration.reporting.test_external_stream import feed_all
 from tests.support import bearer
 
 pytestmark = pytest.mark.integration
@@ -27,30 +20,8 @@ SCRIPT = build()
 REPORT = f"/api/v1/programmes/{PROGRAMME_ID}/final-report"
 
 
-@pytest.fixture(scope="module")
-def settings(pg_server: Any, db_templates: dict[str, str]) -> Settings:
-    from deploy.infra import KafkaBroker
-
-    s = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1),
-                 db_templates).settings("reporting")
-    feed_all(s, SCRIPT.events)
-    return s
-
-
-@pytest.fixture(scope="module")
-def app(settings: Settings) -> Iterator[Flask]:
-    app = create_app(settings)
-    yield app
-    app.config["POOL"].close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def test_the_final_report_as_json_for_a_reporting_consumer(client: FlaskClient, settings: Settings) -> None:
-    response = client.get(REPORT, headers=bearer(settings, "reporting_consumer"))
+def test_the_final_report_as_json_for_a_reporting_consumer(client: FlaskClient, scripted: Settings) -> None:
+    response = client.get(REPORT, headers=bearer(scripted, "reporting_consumer"))
     assert response.status_code == 200 and response.mimetype == "application/json"
     report = response.get_json()
     assert report["sessions"]["held_by_type"] == EXPECTED["sessions_held_by_type"]
@@ -58,13 +29,13 @@ def test_the_final_report_as_json_for_a_reporting_consumer(client: FlaskClient, 
     assert report["evaluations"]["programme"] == EXPECTED["evaluation_programme"]
     assert client.get(REPORT).status_code == 401
     assert client.get(f"/api/v1/programmes/{uid('nope')}/final-report",
-                      headers=bearer(settings, "fund_admin")).status_code == 404
-    listed = client.get("/api/v1/programmes", headers=bearer(settings, "reporting_consumer")).get_json()
+                      headers=bearer(scripted, "fund_admin")).status_code == 404
+    listed = client.get("/api/v1/programmes", headers=bearer(scripted, "reporting_consumer")).get_json()
     assert listed["total"] == 1 and listed["items"][0]["name"] == "Vanzelfsprekend Gezond en Veilig"
 
 
-def test_the_final_report_as_printable_html_with_svg_charts(client: FlaskClient, settings: Settings) -> None:
-    response = client.get(f"{REPORT}?format=html", headers=bearer(settings, "fund_admin"))
+def test_the_final_report_as_printable_html_with_svg_charts(client: FlaskClient, scripted: Settings) -> None:
+    response = client.get(f"{REPORT}?format=html", headers=bearer(scripted, "fund_admin"))
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert html.count("<svg") == 5 and "@media print" in html
@@ -73,8 +44,8 @@ def test_the_final_report_as_printable_html_with_svg_charts(client: FlaskClient,
     assert not any(name in html for name in SCRIPT.names)  # no company or person names in the final report
 
 
-def test_the_final_report_as_csv_and_xlsx_hold_the_same_figures(client: FlaskClient, settings: Settings) -> None:
-    token = bearer(settings, "reporting_consumer")
+def test_the_final_report_as_csv_and_xlsx_hold_the_same_figures(client: FlaskClient, scripted: Settings) -> None:
+    token = bearer(scripted, "reporting_consumer")
     text = client.get(REPORT, headers={**token, "Accept": "text/csv"}).get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text)))
     assert ["bedrijven / companies", "started", "totaal", "12"] in rows
@@ -89,8 +60,8 @@ def test_the_final_report_as_csv_and_xlsx_hold_the_same_figures(client: FlaskCli
     assert book["Sessies"].max_row == 1 + 16
 
 
-def test_coordinators_get_their_regions_figures_only(client: FlaskClient, settings: Settings) -> None:
-    noord = bearer(settings, "coordinator", regions=["Noord"])
+def test_coordinators_get_their_regions_figures_only(client: FlaskClient, scripted: Settings) -> None:
+    noord = bearer(scripted, "coordinator", regions=["Noord"])
     report = client.get(REPORT, headers=noord).get_json()
     assert report["scope"] == {"regions": ["Noord"]}
     assert report["sessions"]["held_by_type_and_region"] == {"dialogue": {"Noord": 3}, "intervision": {"Noord": 2}}
@@ -98,14 +69,14 @@ def test_coordinators_get_their_regions_figures_only(client: FlaskClient, settin
     elsewhere = client.get(f"{REPORT}?region=Zuid", headers=noord)
     assert elsewhere.status_code == 403 and elsewhere.content_type == "application/problem+json"
     assert client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies?region=Zuid", headers=noord).status_code == 403
-    assert client.get(f"{REPORT}?region=Zuid", headers=bearer(settings, "fund_admin")).status_code == 200
+    assert client.get(f"{REPORT}?region=Zuid", headers=bearer(scripted, "fund_admin")).status_code == 200
     companies = client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies", headers=noord).get_json()
     assert companies["total"] == 5 and {c["region"] for c in companies["items"]} == {"Noord"}
     assert client.get("/api/v1/figures/companies", headers=noord).get_json() == {"total": 5, "by_region": {"Noord": 5}}
 
 
-def test_per_company_figures_for_fund_staff(client: FlaskClient, settings: Settings) -> None:
-    admin = bearer(settings, "fund_admin")
+def test_per_company_figures_for_fund_staff(client: FlaskClient, scripted: Settings) -> None:
+    admin = bearer(scripted, "fund_admin")
     page = client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies?page_size=5", headers=admin).get_json()
     assert page["total"] == 13 and len(page["items"]) == 5 and page["links"]["next"]
     everyone = client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies?page_size=100", headers=admin).get_json()
@@ -116,11 +87,11 @@ def test_per_company_figures_for_fund_staff(client: FlaskClient, settings: Setti
     assert by_id[uid("company", 0)]["follow_up_level"] == "structural"
     assert by_id[uid("company", 0)]["delegates_below_management"] == 1
     assert client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies",
-                      headers=bearer(settings, "reporting_consumer")).status_code == 403
+                      headers=bearer(scripted, "reporting_consumer")).status_code == 403
 
 
-def test_a_director_reads_the_company_report_through_a_signed_link(client: FlaskClient, settings: Settings) -> None:
-    admin = bearer(settings, "fund_admin")
+def test_a_director_reads_the_company_report_through_a_signed_link(client: FlaskClient, scripted: Settings) -> None:
+    admin = bearer(scripted, "fund_admin")
     company = uid("company", 4)
     created = client.post(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{company}/report-links", headers=admin)
     assert created.status_code == 201
@@ -132,17 +103,17 @@ def test_a_director_reads_the_company_report_through_a_signed_link(client: Flask
     assert client.post(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{uid('company', 99)}/report-links",
                        headers=admin).status_code == 404
     outside = client.get(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{company}/report",
-                         headers=bearer(settings, "coordinator", regions=["Noord"]))
+                         headers=bearer(scripted, "coordinator", regions=["Noord"]))
     assert outside.status_code == 404  # company 4 is in Midden
 
 
-def test_subscriptions_validate_every_field_and_belong_to_their_owner(client: FlaskClient, settings: Settings) -> None:
-    owner = bearer(settings, "reporting_consumer", sub="board")
+def test_subscriptions_validate_every_field_and_belong_to_their_owner(client: FlaskClient, scripted: Settings) -> None:
+    owner = bearer(scripted, "reporting_consumer", sub="board")
     bad = client.post("/api/v1/subscriptions", headers=owner,
                       json={"url": "ftp://example.org/x", "event_types": ["progadmin.reporting.Nope.v1"]})
     assert bad.status_code == 422
     assert {p["name"] for p in bad.get_json()["invalid_params"]} == {"url", "event_types"}
-    assert client.post("/api/v1/subscriptions", headers=bearer(settings, "coordinator", regions=["Noord"]),
+    assert client.post("/api/v1/subscriptions", headers=bearer(scripted, "coordinator", regions=["Noord"]),
                        json={"url": "http://127.0.0.1:1/x"}).status_code == 403
     created = client.post("/api/v1/subscriptions", headers=owner, json={"url": "http://127.0.0.1:1/hook"})
     assert created.status_code == 201
@@ -150,12 +121,12 @@ def test_subscriptions_validate_every_field_and_belong_to_their_owner(client: Fl
     assert body["secret"].startswith("whsec_") and created.headers["Location"].endswith(body["id"])
     shown = client.get(created.headers["Location"], headers=owner).get_json()
     assert "secret" not in shown and shown["status"] == "active"
-    assert client.get("/api/v1/subscriptions", headers=bearer(settings, "reporting_consumer",
+    assert client.get("/api/v1/subscriptions", headers=bearer(scripted, "reporting_consumer",
                                                               sub="ministry")).get_json()["total"] == 0
-    with psycopg.connect(settings.database_url) as conn:
+    with psycopg.connect(scripted.database_url) as conn:
         audit = conn.execute("SELECT actor, action FROM audit_log WHERE subject_id = %s", (body["id"],)).fetchall()
     assert audit == [("board", "subscription.create")]
-    assert client.delete(created.headers["Location"], headers=bearer(settings, "reporting_consumer",
+    assert client.delete(created.headers["Location"], headers=bearer(scripted, "reporting_consumer",
                                                                     sub="ministry")).status_code == 404
     assert client.delete(created.headers["Location"], headers=owner).status_code == 204
     assert client.get(created.headers["Location"], headers=owner).status_code == 404
@@ -164,19 +135,19 @@ def test_subscriptions_validate_every_field_and_belong_to_their_owner(client: Fl
 
 
 def test_a_reporting_consumer_gets_facilitators_only_as_stream_pseudonyms(client: FlaskClient,
-                                                                         settings: Settings) -> None:
+                                                                         scripted: Settings) -> None:
     """Raw facilitator ids next to the stream's pseudonyms would map every pseudonym back to its person."""
     from services.reporting.pseudonyms import pseudonym
 
     raw = ["begeleider-anna", "begeleider-bram", "begeleider-cas"]
-    staff = client.get(REPORT, headers=bearer(settings, "fund_admin")).get_data(as_text=True)
+    staff = client.get(REPORT, headers=bearer(scripted, "fund_admin")).get_data(as_text=True)
     assert all(f in staff for f in raw)  # fund staff see who is who
     for fmt in ("json", "csv", "html"):
-        body = client.get(f"{REPORT}?format={fmt}", headers=bearer(settings, "reporting_consumer"))
+        body = client.get(f"{REPORT}?format={fmt}", headers=bearer(scripted, "reporting_consumer"))
         assert body.status_code == 200
         text = body.get_data(as_text=True)
         assert not any(f in text for f in raw), fmt
-    report = client.get(REPORT, headers=bearer(settings, "reporting_consumer")).get_json()
-    masked = pseudonym(settings.reporting_pseudonym_secret, "person", "begeleider-anna")
+    report = client.get(REPORT, headers=bearer(scripted, "reporting_consumer")).get_json()
+    masked = pseudonym(scripted.reporting_pseudonym_secret, "person", "begeleider-anna")
     assert masked in report["evaluations"]["by_facilitator"]
     assert any(masked in s["facilitator_ids"] for s in report["session_list"])

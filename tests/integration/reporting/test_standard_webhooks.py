@@ -16,14 +16,12 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from flask import Flask
-from psycopg.rows import dict_row
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from deploy.infra import free_port
@@ -31,41 +29,12 @@ from services.common.config import Settings
 from services.common.events import new_event
 from services.reporting import subscriber_example
 from services.reporting.app import create_app
-from services.reporting.handlers import handlers
-from services.reporting.rebuild import apply_event
-from services.reporting.sequencer import Sequencer
 from services.reporting.webhooks import Dispatcher
 from tests.conftest import Platform
+from tests.integration.reporting.support import Receiver, feed_all
 from tests.support import bearer, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-class Receiver:
-    """A real HTTP endpoint that records every request (headers as received, raw body); `status` is its answer."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.status = 204
-        receiver = self
-
-        class Handle(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                receiver.received.append((dict(self.headers.items()),
-                                          self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handle)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class Clock:
@@ -92,18 +61,13 @@ def receiver() -> Iterator[Receiver]:
 
 def publish(settings: Settings, count: int) -> list[dict[str, Any]]:
     """`count` new public events, as the consumer and the sequencer make them; returns them."""
-    table = handlers(settings)
-    with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
-        for _ in range(count):
-            sid = str(uuid.uuid4())
-            apply_event(conn, "progadmin.reporting", table, new_event("sessions", "SessionHeld", sid, {
-                "session_id": sid, "programme_id": str(uuid.uuid4()), "type": "workshop", "region": "Zuid",
-                "attended": 5, "no_shows": 0, "excused": 0}))
-    sequencer = Sequencer(settings)
-    try:
-        sequencer.drain()
-    finally:
-        sequencer.close()
+    held = []
+    for _ in range(count):
+        sid = str(uuid.uuid4())
+        held.append(new_event("sessions", "SessionHeld", sid, {
+            "session_id": sid, "programme_id": str(uuid.uuid4()), "type": "workshop", "region": "Zuid",
+            "attended": 5, "no_shows": 0, "excused": 0}))
+    feed_all(settings, held)
     with psycopg.connect(settings.database_url) as conn:
         rows = conn.execute("SELECT payload FROM external_events WHERE position IS NOT NULL"
                             " ORDER BY position DESC LIMIT %s", (count,)).fetchall()
@@ -174,7 +138,7 @@ def test_a_retry_keeps_the_webhook_id(reporting: Flask, receiver: Receiver) -> N
     clock.now += timedelta(seconds=30)  # the first backoff; still within the receivers' 5 minutes
     receiver.status = 204
     assert dispatcher.tick() == 1
-    (first, _), (second, body) = receiver.received
+    (first, _), (second, body) = receiver.requests  # the refused attempt and the accepted one
     assert first["Webhook-Id"] == second["Webhook-Id"] == event["id"]
     assert int(second["Webhook-Timestamp"]) - int(first["Webhook-Timestamp"]) == 30  # each attempt signs anew
     Webhook(sub["secret"]).verify(body, second)
