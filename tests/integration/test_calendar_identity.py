@@ -11,7 +11,6 @@ and the SEQUENCE grows with every reschedule.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -22,38 +21,10 @@ from flask import Flask
 from icalendar import Calendar
 
 from services.common.calendar_identity import session_uid
-from services.sessions.app import create_app
-from tests.conftest import Platform
-from tests.integration.notifications.conftest import Notifier, SmtpServer, make_notifier
+from tests.integration.notifications.conftest import Notifier, SmtpServer
 from tests.integration.sessions.world import RULES, Company, World, enrolment_event, future
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def sessions_app(db_only: Platform) -> Iterator[Flask]:
-    app = create_app(db_only.settings("sessions"))
-    yield app
-    app.config["POOL"].close()
-
-
-@pytest.fixture
-def notifier(db_only: Platform, smtp: SmtpServer) -> Iterator[Notifier]:
-    n = make_notifier(db_only, smtp)
-    try:
-        yield n
-    finally:
-        n.pool.close()
 
 
 class Both:

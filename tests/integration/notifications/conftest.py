@@ -65,16 +65,6 @@ class SmtpServer:
         return [str(m["X-Progadmin-Kind"]) for m in (self.to(address) if address else self.messages())]
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @dataclass
 class Notifier:
     """The service under test: its consumer's apply(), its sender, its app, one clock."""
@@ -161,15 +151,7 @@ def kafka_notifier(platform: Platform, smtp: SmtpServer) -> Iterator[Notifier]:
         n.pool.close()
 
 
-@pytest.fixture
-def notifier(db_only: Platform, smtp: SmtpServer) -> Iterator[Notifier]:
-    n = make_notifier(db_only, smtp)
-    try:
-        yield n
-    finally:
-        if n._app is not None:
-            n._app.config["POOL"].close()
-        n.pool.close()
+# `smtp` and `notifier` (on PostgreSQL only) are in tests/integration/conftest.py: cross-service tests use them too.
 
 
 def parse(raw: bytes) -> EmailMessage:
