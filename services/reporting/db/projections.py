@@ -1,4 +1,4 @@
-"""Reporting's projection writes (plain SQL, bound parameters).
+"""Reporting's projection writes (plain SQL, bound parameters): the facts the events bring.
 
 Every write is an upsert keyed by the fact's id that sets only the columns
 its event knows, so events may arrive in any order and any number of times.

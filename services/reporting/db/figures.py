@@ -1,0 +1,202 @@
+"""The figures' reads over the projections (plain SQL, bound parameters): rows as they are stored;
+the rules that turn them into figures are in `services.reporting.domain`.
+
+`regions` limits every read to those regions (coordinators); None means every region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from services.common import adoption
+from services.reporting.db.projections import Conn
+
+Row = dict[str, Any]
+Regions = list[str] | None
+
+STATUS_SQL = ("CASE WHEN s.held_at IS NOT NULL OR s.snapshot_status = 'held' THEN 'held'"
+              " WHEN s.cancelled_version IS NOT NULL OR s.snapshot_status = 'cancelled' THEN 'cancelled'"
+              " ELSE COALESCE(s.snapshot_status, 'planned') END")
+ENROLMENT_STATUS_SQL = (
+    "CASE WHEN e.completed_on IS NOT NULL THEN 'completed' WHEN e.withdrawn_on IS NOT NULL THEN 'withdrawn'"
+    " WHEN e.activated_on IS NOT NULL THEN 'active' WHEN e.admitted_on IS NOT NULL THEN 'admitted'"
+    " WHEN e.declined_on IS NOT NULL THEN 'declined'"
+    " WHEN EXISTS (SELECT 1 FROM intakes i WHERE i.enrolment_id = e.enrolment_id) THEN 'intake_held'"
+    " ELSE 'interested' END")
+IN_REGIONS = "(%(r)s::text[] IS NULL OR {column} = ANY(%(r)s))"
+
+
+# -- programme ------------------------------------------------------------------------------
+def programmes(conn: Conn, limit: int, offset: int) -> tuple[list[Row], int]:
+    rows = conn.execute("SELECT * FROM programmes ORDER BY period_start NULLS LAST, name, programme_id"
+                        " LIMIT %s OFFSET %s", (limit, offset)).fetchall()
+    total = conn.execute("SELECT count(*) AS n FROM programmes").fetchone()
+    return rows, int(total["n"]) if total else 0
+
+
+def programme(conn: Conn, programme_id: UUID) -> Row | None:
+    row: Row | None = conn.execute("SELECT * FROM programmes WHERE programme_id = %s", (programme_id,)).fetchone()
+    return row
+
+
+def programme_seen(conn: Conn, programme_id: UUID) -> bool:
+    """Whether an enrolment or a session names the programme (reporting may know it only from them)."""
+    seen = conn.execute("SELECT 1 FROM enrolments WHERE programme_id = %(p)s UNION ALL"
+                        " SELECT 1 FROM sessions WHERE programme_id = %(p)s LIMIT 1", {"p": programme_id}).fetchone()
+    return seen is not None
+
+
+# -- companies ------------------------------------------------------------------------------
+def funnel_counts(conn: Conn, programme_id: UUID, regions: Regions) -> Row:
+    row: Row | None = conn.execute(
+        "SELECT count(*) AS interested,"
+        " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM intakes i WHERE i.enrolment_id = e.enrolment_id))"
+        "   AS intake_held,"
+        " count(admitted_on) AS admitted, count(declined_on) AS declined, count(activated_on) AS started,"
+        " count(withdrawn_on) AS withdrawn, count(completed_on) AS completed"
+        f" FROM enrolments e WHERE programme_id = %(p)s AND {IN_REGIONS.format(column='region')}",
+        {"p": programme_id, "r": regions}).fetchone()
+    assert row is not None
+    return row
+
+
+def withdrawal_reasons(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
+    return conn.execute(
+        "SELECT withdrawal_reason AS reason, count(*) AS n FROM enrolments WHERE programme_id = %(p)s"
+        f" AND withdrawn_on IS NOT NULL AND {IN_REGIONS.format(column='region')}"
+        " GROUP BY withdrawal_reason ORDER BY withdrawal_reason", {"p": programme_id, "r": regions}).fetchall()
+
+
+def enrolments_by_status(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
+    return conn.execute(
+        f"SELECT {ENROLMENT_STATUS_SQL} AS status, count(*) AS n FROM enrolments e WHERE programme_id = %(p)s"
+        f" AND {IN_REGIONS.format(column='region')} GROUP BY 1 ORDER BY 1",
+        {"p": programme_id, "r": regions}).fetchall()
+
+
+def companies_by_region(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
+    return conn.execute(
+        "SELECT COALESCE(e.region, c.region, 'onbekend') AS region, count(activated_on) AS started,"
+        " count(withdrawn_on) AS withdrawn, count(completed_on) AS completed"
+        " FROM enrolments e LEFT JOIN companies c USING (company_id) WHERE programme_id = %(p)s"
+        f" AND {IN_REGIONS.format(column='e.region')} GROUP BY 1 ORDER BY 1",
+        {"p": programme_id, "r": regions}).fetchall()
+
+
+def company_rows(conn: Conn, programme_id: UUID, regions: Regions, company_id: UUID | None = None,
+                 limit: int | None = None, offset: int = 0) -> tuple[list[Row], int]:
+    """Per company: delegates, attendance, drop-out, follow-up activities and the latest follow-up's level."""
+    params = {"p": programme_id, "r": regions, "c": company_id, "limit": limit, "offset": offset}
+    where = (f"e.programme_id = %(p)s AND {IN_REGIONS.format(column='e.region')}"
+             " AND (%(c)s::uuid IS NULL OR e.company_id = %(c)s)")
+    rows = conn.execute(
+        f"SELECT e.enrolment_id, e.company_id, c.name, COALESCE(e.region, c.region) AS region,"
+        f" {ENROLMENT_STATUS_SQL} AS status, e.activated_on, e.withdrawn_on, e.withdrawal_reason, e.completed_on,"
+        " (SELECT count(*) FROM delegates d WHERE d.enrolment_id = e.enrolment_id AND d.removed_on IS NULL"
+        "   AND d.delegated_at IS NOT NULL) AS delegates,"
+        " (SELECT count(*) FROM delegates d WHERE d.enrolment_id = e.enrolment_id AND d.removed_on IS NULL"
+        "   AND d.below_management) AS delegates_below_management,"
+        " (SELECT count(DISTINCT g.session_id) FROM registrations g WHERE g.company_id = e.company_id"
+        "   AND g.programme_id = e.programme_id AND g.attendance = 'attended') AS sessions_attended,"
+        " (SELECT count(*) FROM registrations g WHERE g.company_id = e.company_id"
+        "   AND g.programme_id = e.programme_id AND g.attendance = 'attended') AS attended,"
+        " (SELECT count(*) FROM registrations g WHERE g.company_id = e.company_id"
+        "   AND g.programme_id = e.programme_id AND g.attendance = 'no_show') AS no_shows,"
+        " (SELECT COALESCE(array_agg(DISTINCT f.activity ORDER BY f.activity), '{}') FROM follow_ups f"
+        "   WHERE f.enrolment_id = e.enrolment_id) AS follow_up_activities,"
+        # The level of the latest follow-up, not the highest ever recorded (services.common.adoption).
+        " (SELECT f.adoption_level FROM follow_ups f WHERE f.enrolment_id = e.enrolment_id"
+        f"   ORDER BY {adoption.LATEST_FIRST_SQL} LIMIT 1) AS follow_up_level"
+        f" FROM enrolments e LEFT JOIN companies c USING (company_id) WHERE {where}"
+        " ORDER BY c.name NULLS LAST, e.company_id LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
+    total = conn.execute(f"SELECT count(*) AS n FROM enrolments e WHERE {where}", params).fetchone()
+    return rows, int(total["n"]) if total else 0
+
+
+def delegate_counts(conn: Conn, programme_id: UUID, regions: Regions) -> Row:
+    row: Row | None = conn.execute(
+        "SELECT count(*) FILTER (WHERE d.delegated_at IS NOT NULL) AS delegated,"
+        " count(*) FILTER (WHERE d.removed_on IS NULL AND d.delegated_at IS NOT NULL) AS current,"
+        " count(*) FILTER (WHERE d.removed_on IS NULL AND d.below_management) AS below_management"
+        " FROM delegates d JOIN enrolments e USING (enrolment_id) WHERE d.programme_id = %(p)s"
+        f" AND {IN_REGIONS.format(column='e.region')}", {"p": programme_id, "r": regions}).fetchone()
+    assert row is not None
+    return row
+
+
+# -- sessions -------------------------------------------------------------------------------
+def session_rows(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
+    """Every session with invitations, registrations, attendance and its evaluation's count and average,
+    in date order."""
+    return conn.execute(
+        "WITH att AS (SELECT session_id,"
+        "   count(*) FILTER (WHERE (registered_at IS NOT NULL OR promoted_at IS NOT NULL) AND cancelled_at IS NULL)"
+        "     AS registrations,"
+        "   count(*) FILTER (WHERE waitlisted_at IS NOT NULL AND promoted_at IS NULL AND cancelled_at IS NULL)"
+        "     AS waitlisted,"
+        "   count(*) FILTER (WHERE cancelled_at IS NOT NULL) AS cancellations,"
+        "   count(*) FILTER (WHERE cancelled_at IS NOT NULL AND cancelled_late) AS late_cancellations,"
+        "   count(*) FILTER (WHERE attendance = 'attended') AS attended,"
+        "   count(*) FILTER (WHERE attendance = 'no_show') AS no_shows,"
+        "   count(*) FILTER (WHERE attendance = 'excused') AS excused,"
+        "   count(attendance) AS recorded"
+        "   FROM registrations WHERE programme_id = %(p)s GROUP BY session_id),"
+        " inv AS (SELECT session_id, count(*) AS invited FROM invitations WHERE programme_id = %(p)s"
+        "   GROUP BY session_id),"
+        " ev AS (SELECT session_id, count(*) AS responses, avg(score)::float AS average FROM evaluations"
+        "   WHERE programme_id = %(p)s GROUP BY session_id)"
+        f" SELECT s.session_id, s.type, s.region, s.format, s.starts_at, s.duration_minutes, s.capacity_min,"
+        f" s.capacity_max, s.facilitator_ids, s.working_method, {STATUS_SQL} AS status,"
+        " COALESCE(inv.invited, 0) AS invited, COALESCE(att.registrations, 0) AS registrations,"
+        " COALESCE(att.waitlisted, 0) AS waitlisted, COALESCE(att.cancellations, 0) AS cancellations,"
+        " COALESCE(att.late_cancellations, 0) AS late_cancellations,"
+        # Attendance from the per-registration facts; the session's closing summary where none arrived.
+        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.attended ELSE COALESCE(s.held_attended, 0) END AS attended,"
+        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.no_shows ELSE COALESCE(s.held_no_shows, 0) END AS no_shows,"
+        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.excused ELSE COALESCE(s.held_excused, 0) END AS excused,"
+        " COALESCE(ev.responses, 0) AS responses, ev.average"
+        " FROM sessions s LEFT JOIN att USING (session_id) LEFT JOIN inv USING (session_id)"
+        " LEFT JOIN ev USING (session_id)"
+        f" WHERE s.programme_id = %(p)s AND {IN_REGIONS.format(column='s.region')}"
+        " ORDER BY s.starts_at NULLS LAST, s.session_id", {"p": programme_id, "r": regions}).fetchall()
+
+
+# -- evaluations ----------------------------------------------------------------------------
+def evaluation_averages(conn: Conn, programme_id: UUID, regions: Regions) -> tuple[Row, list[Row], list[Row]]:
+    """Count (n) and average (a) of the evaluation scores: the whole programme, by session type (k), and by
+    facilitator (k; a session with two facilitators counts for both)."""
+    params = {"p": programme_id, "r": regions}
+    where = f"WHERE v.programme_id = %(p)s AND {IN_REGIONS.format(column='s.region')}"
+    scope = f"FROM evaluations v LEFT JOIN sessions s ON s.session_id = v.session_id {where}"
+    per_facilitator = ("FROM evaluations v CROSS JOIN LATERAL unnest(v.facilitator_ids) AS f"
+                       f" LEFT JOIN sessions s ON s.session_id = v.session_id {where}")
+    whole: Row | None = conn.execute(f"SELECT count(*) AS n, avg(v.score)::float AS a {scope}", params).fetchone()
+    assert whole is not None
+    by_type = conn.execute(f"SELECT COALESCE(s.type, 'onbekend') AS k, count(*) AS n, avg(v.score)::float AS a"
+                           f" {scope} GROUP BY 1 ORDER BY 1", params).fetchall()
+    by_facilitator = conn.execute(
+        f"SELECT f AS k, count(*) AS n, avg(v.score)::float AS a {per_facilitator} GROUP BY 1 ORDER BY 1",
+        params).fetchall()
+    return whole, by_type, by_facilitator
+
+
+# -- one company ----------------------------------------------------------------------------
+def company_sessions(conn: Conn, programme_id: UUID, company_id: UUID) -> list[Row]:
+    """The sessions the company's people registered for, with their attendance."""
+    return conn.execute(
+        f"SELECT s.session_id, s.type, s.region, s.starts_at, {STATUS_SQL} AS status,"
+        " count(*) FILTER (WHERE g.attendance = 'attended') AS attended,"
+        " count(*) FILTER (WHERE g.attendance = 'no_show') AS no_shows,"
+        " count(*) FILTER (WHERE g.attendance = 'excused') AS excused,"
+        " count(*) FILTER (WHERE (g.registered_at IS NOT NULL OR g.promoted_at IS NOT NULL)"
+        "   AND g.cancelled_at IS NULL) AS registered"
+        " FROM registrations g JOIN sessions s USING (session_id)"
+        " WHERE g.company_id = %s AND g.programme_id = %s GROUP BY s.session_id"
+        " ORDER BY s.starts_at NULLS LAST, s.session_id", (company_id, programme_id)).fetchall()
+
+
+def company_follow_ups(conn: Conn, programme_id: UUID, company_id: UUID) -> list[Row]:
+    return conn.execute(
+        "SELECT activity, occurred_on, adoption_level FROM follow_ups WHERE company_id = %s AND programme_id = %s"
+        " ORDER BY occurred_on, recorded_at NULLS FIRST, follow_up_id", (company_id, programme_id)).fetchall()
