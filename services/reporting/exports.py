@@ -18,11 +18,11 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from services.common import session_types
 from services.reporting.charts import PALETTE, bar_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TYPE_NL = {"dialogue": "Dialoogsessie", "intervision": "Intervisiesessie", "workshop": "Workshop",
-           "kick_off": "Aftrap", "closing": "Slotbijeenkomst", "onbekend": "Onbekend"}
+TYPE_NL = {**session_types.TYPE_NL, "onbekend": session_types.UNKNOWN[0]}
 STATUS_NL = {"held": "gehouden", "cancelled": "geannuleerd", "planned": "gepland", "confirmed": "bevestigd"}
 ADOPTION_NL = {"structural": "structureel / structural", "occasional": "af en toe / occasionally",
                "none": "niet / not", "unknown": "niet vastgelegd / not recorded"}

@@ -6,16 +6,13 @@ from collections.abc import Mapping
 
 from flask import abort, current_app
 
+from services.common import session_types
 from services.common.auth import Principal
 from services.common.i18n import date_nl, t
 from services.common.signin import page_principal
 from services.reporting.service import Reporting
 
-TYPE_LABELS = {
-    "kick_off": ("Aftrap", "Kick-off"), "dialogue": ("Dialoogsessie", "Dialogue session"),
-    "intervision": ("Intervisiesessie", "Intervision session"), "workshop": ("Workshop", "Workshop"),
-    "closing": ("Slotbijeenkomst", "Closing meeting"), "onbekend": ("Onbekend", "Unknown"),
-}
+TYPE_LABELS = {**session_types.NAMES, "onbekend": session_types.UNKNOWN}
 FUNNEL_LABELS = {
     "interested": ("Aangemeld", "Registered"), "intake_held": ("Intakegesprek gehouden", "Intake held"),
     "admitted": ("Toegelaten", "Admitted"), "declined": ("Afgewezen", "Declined"),
