@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from services.common.auth import current_principal, require_roles
 from services.common.schemas import offset_of, page
-from services.sessions import domain
+from services.sessions import access, domain
 from services.sessions.schemas import (
     AttendanceIn,
     AttendanceOut,
@@ -70,7 +70,8 @@ def session_out(row: dict[str, Any]) -> dict[str, Any]:
 @sessions.response(201, SessionOut)
 def schedule_session(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Schedule a session in one of your regions (coordinators) or anywhere (fund administrators)."""
-    row = _service().schedule(current_principal(), body)
+    access.may_schedule_in(current_principal(), body["region"])
+    row = _service().scheduling.schedule(body)
     return session_out({**row, "registered": 0, "waitlisted": 0}), 201, {
         "Location": url_for("sessions.get_session", session_id=row["id"])}
 
@@ -83,7 +84,7 @@ def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
     """Sessions you may see: your regions (coordinators) or your own sessions (facilitators)."""
     limit, offset = offset_of(query)
     filters = {k: v for k, v in query.items() if k not in ("page", "page_size")}
-    rows, total = _service().sessions(current_principal(), filters, limit, offset)
+    rows, total = _service().queries.sessions(access.session_filters(current_principal(), filters), limit, offset)
     return page([session_out(r) for r in rows], total, query)
 
 
@@ -92,11 +93,16 @@ def list_sessions(query: dict[str, Any]) -> dict[str, Any]:
 @sessions.response(200, SessionOut)
 def get_session(session_id: uuid.UUID) -> dict[str, Any]:
     """One session with its numbers of registered and waiting people."""
-    return session_out(_service().session(current_principal(), session_id))
+    return session_out(access.visible_session(_service(), current_principal(), session_id))
 
 
 def _with_counts(row: dict[str, Any]) -> dict[str, Any]:
-    return session_out(_service().session(current_principal(), row["id"]))
+    return session_out(access.visible_session(_service(), current_principal(), row["id"]))
+
+
+def _manage(session_id: uuid.UUID) -> None:
+    """404 / 403 before the use case runs (access.py: the one place for these rules)."""
+    access.manageable_session(_service(), current_principal(), session_id)
 
 
 @sessions.post("/<uuid:session_id>/rescheduling")
@@ -105,7 +111,8 @@ def _with_counts(row: dict[str, Any]) -> dict[str, Any]:
 @sessions.response(200, SessionOut)
 def reschedule_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Change time, place, capacity or facilitators; the whole plan is checked again."""
-    return _with_counts(_service().reschedule(current_principal(), session_id, body))
+    _manage(session_id)
+    return _with_counts(_service().scheduling.reschedule(session_id, body))
 
 
 @sessions.post("/<uuid:session_id>/confirmation")
@@ -113,7 +120,8 @@ def reschedule_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str,
 @sessions.response(200, SessionOut)
 def confirm_session(session_id: uuid.UUID) -> dict[str, Any]:
     """Confirm a planned session (it will go ahead)."""
-    return _with_counts(_service().confirm(current_principal(), session_id))
+    _manage(session_id)
+    return _with_counts(_service().scheduling.confirm(session_id))
 
 
 @sessions.post("/<uuid:session_id>/cancellation")
@@ -122,7 +130,8 @@ def confirm_session(session_id: uuid.UUID) -> dict[str, Any]:
 @sessions.response(200, SessionOut)
 def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Cancel a session with a reason; every registration is cancelled with it."""
-    return _with_counts(_service().cancel(current_principal(), session_id, body["reason"]))
+    _manage(session_id)
+    return _with_counts(_service().scheduling.cancel(session_id, body["reason"]))
 
 
 @sessions.post("/<uuid:session_id>/closing")
@@ -130,7 +139,8 @@ def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any
 @sessions.response(200, SessionOut)
 def close_session(session_id: uuid.UUID) -> dict[str, Any]:
     """Close a session that took place (attendance of every registration recorded): it becomes held."""
-    return _with_counts(_service().close(current_principal(), session_id))
+    _manage(session_id)
+    return _with_counts(_service().attendance.close(session_id))
 
 
 @sessions.post("/<uuid:session_id>/invitations")
@@ -139,7 +149,8 @@ def close_session(session_id: uuid.UUID) -> dict[str, Any]:
 @sessions.response(201, InvitationsOut)
 def invite(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Invite every eligible delegate of the session's region, or the people named (all or none)."""
-    invited = _service().invite(current_principal(), session_id, body.get("person_ids"))
+    _manage(session_id)
+    invited = _service().invitations.invite(session_id, body.get("person_ids"))
     return {"invited": invited, "count": len(invited)}
 
 
@@ -149,7 +160,8 @@ def invite(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
 @sessions.response(200, InvitationPage)
 def list_invitations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     limit, offset = offset_of(query)
-    rows, total = _service().invitations(current_principal(), session_id, limit, offset)
+    access.visible_session(_service(), current_principal(), session_id)
+    rows, total = _service().queries.invitations(session_id, limit, offset)
     return page(rows, total, query)
 
 
@@ -159,7 +171,8 @@ def list_invitations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str, 
 @sessions.response(201, RegistrationOut)
 def register(body: dict[str, Any], session_id: uuid.UUID) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register a delegate: a place while there is one, else the waiting list (status says which)."""
-    reg = _service().register(current_principal(), session_id, body["person_id"])
+    _manage(session_id)
+    reg = _service().registrations.register(session_id, body["person_id"])
     return reg, 201, {"Location": url_for("registrations.get_registration", registration_id=reg["id"])}
 
 
@@ -170,7 +183,8 @@ def register(body: dict[str, Any], session_id: uuid.UUID) -> tuple[dict[str, Any
 def list_registrations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Registrations in arrival order; the waiting list is `?status=waitlisted`."""
     limit, offset = offset_of(query)
-    rows, total = _service().registrations(current_principal(), session_id, query.get("status"), limit, offset)
+    access.visible_session(_service(), current_principal(), session_id)
+    rows, total = _service().queries.registrations(session_id, query.get("status"), limit, offset)
     return page(rows, total, query)
 
 
@@ -180,7 +194,8 @@ def list_registrations(query: dict[str, Any], session_id: uuid.UUID) -> dict[str
 @sessions.response(200, AttendanceOut)
 def record_attendance(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Record attended / no_show / excused per registration (facilitators of the session may too)."""
-    return {"records": _service().record_attendance(current_principal(), session_id, body["records"])}
+    access.attendance_session(_service(), current_principal(), session_id)
+    return {"records": _service().attendance.record(session_id, body["records"])}
 
 
 @sessions.post("/<uuid:session_id>/evaluations")
@@ -189,8 +204,8 @@ def record_attendance(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, 
 @sessions.response(201, EvaluationOut)
 def enter_evaluation(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Enter an attendee's evaluation (e.g. a paper form); participants use their signed link."""
-    return _service().evaluate(current_principal(), session_id, body["person_id"], body["score"],
-                               body.get("comment"))
+    _manage(session_id)
+    return _service().evaluations.evaluate(session_id, body["person_id"], body["score"], body.get("comment"))
 
 
 @sessions.get("/<uuid:session_id>/evaluation-summary")
@@ -198,7 +213,8 @@ def enter_evaluation(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, A
 @sessions.response(200, EvaluationSummaryOut)
 def evaluation_summary(session_id: uuid.UUID) -> dict[str, Any]:
     """Number of evaluations, and the average and comments once the group is large enough to stay anonymous."""
-    return _service().evaluation_summary(current_principal(), session_id)
+    access.visible_session(_service(), current_principal(), session_id)
+    return _service().evaluations.summary(session_id)
 
 
 # -- registrations --------------------------------------------------------------------
@@ -208,7 +224,7 @@ def evaluation_summary(session_id: uuid.UUID) -> dict[str, Any]:
 @require_roles(*ANYONE_ON_SESSIONS)
 @registrations.response(200, RegistrationOut)
 def get_registration(registration_id: uuid.UUID) -> dict[str, Any]:
-    return _service().registration(current_principal(), registration_id)
+    return access.visible_registration(_service(), current_principal(), registration_id)
 
 
 @registrations.post("/<uuid:registration_id>/cancellation")
@@ -216,7 +232,8 @@ def get_registration(registration_id: uuid.UUID) -> dict[str, Any]:
 @registrations.response(200, RegistrationOut)
 def cancel_registration(registration_id: uuid.UUID) -> dict[str, Any]:
     """Cancel (afzeggen) on a participant's behalf; the next on the waiting list moves up."""
-    return _service().cancel_registration(current_principal(), registration_id)
+    access.manageable_registration(_service(), current_principal(), registration_id)
+    return _service().registrations.cancel_registration(registration_id)
 
 
 # -- read model -------------------------------------------------------------------------
@@ -229,7 +246,7 @@ def cancel_registration(registration_id: uuid.UUID) -> dict[str, Any]:
 def list_programmes(query: dict[str, Any]) -> dict[str, Any]:
     """Programmes known from enrolment's events, with their session rules."""
     limit, offset = offset_of(query)
-    rows, total = _service().programmes(limit, offset)
+    rows, total = _service().queries.programmes(limit, offset)
     return page(rows, total, query)
 
 
@@ -240,6 +257,7 @@ def list_programmes(query: dict[str, Any]) -> dict[str, Any]:
 def list_delegates(query: dict[str, Any]) -> dict[str, Any]:
     """Delegates (pseudonymous ids, company, job level) and whether they may be invited."""
     limit, offset = offset_of(query)
-    rows, total = _service().delegates(current_principal(), query.get("programme_id"), query.get("region"),
-                                       limit, offset)
+    regions = access.region_scope(current_principal(), query.get("region"))
+    rows, total = _service().queries.delegates(query.get("programme_id"), regions, query.get("region"), limit,
+                                               offset)
     return page(rows, total, query)

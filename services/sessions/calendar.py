@@ -12,18 +12,17 @@ from flask import Response, current_app, url_for
 from flask_smorest import Blueprint
 from icalendar import Calendar, Event
 from psycopg_pool import ConnectionPool
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import NotFound
 
 from services.common import audit
-from services.common.auth import Principal, current_principal, require_roles
+from services.common.auth import current_principal, require_roles
 from services.common.calendar_identity import identify, session_uid
 from services.common.db import unit_of_work
-from services.sessions import db, domain
+from services.common.session_types import TYPE_NL
+from services.sessions import access, db, domain
 from services.sessions.db import Row
 from services.sessions.schemas import FeedIn, FeedOut
 
-TYPE_NL = {"dialogue": "Dialoogsessie", "intervision": "Intervisiesessie", "workshop": "Workshop",
-           "kick_off": "Aftrap", "closing": "Slotbijeenkomst"}
 FORMAT_NL = {"on_site": "op locatie bij een bedrijf", "regional_venue": "regionale locatie", "online": "online"}
 
 calendars = Blueprint("calendars", __name__, url_prefix="/api/v1",
@@ -75,38 +74,24 @@ class CalendarFeeds:
         self.pool = pool
         self.public_url = public_url.rstrip("/")
 
-    def _authorize(self, principal: Principal, kind: str, subject: str) -> None:
-        if principal.has("fund_admin"):
-            return
-        if kind == "facilitator" and principal.has("facilitator") and subject == principal.subject:
-            return
-        if principal.has("coordinator"):
-            if kind == "region" and subject in principal.regions:
-                return
-            # No facilitator feeds for coordinators: such a feed lists the facilitator's sessions in every
-            # region, beyond the coordinator's own (their region feeds cover what is theirs).
-            if kind == "participant":
-                with self.pool.connection() as conn:
-                    regions = db.delegate_regions(conn, subject)
-                if regions & principal.regions:
-                    return
-        raise Forbidden("you may not create a feed for this subject")
+    def regions_of_person(self, person_id: str) -> set[str]:
+        with self.pool.connection() as conn:
+            return db.delegate_regions(conn, person_id)
 
-    def create(self, principal: Principal, kind: str, subject: str) -> Row:
-        self._authorize(principal, kind, subject)
+    def feed(self, feed_id: uuid.UUID) -> Row | None:
+        with self.pool.connection() as conn:
+            return db.get_feed(conn, feed_id)
+
+    def create(self, created_by: str, kind: str, subject: str) -> Row:
+        """A new feed (access.may_create_feed has said the creator may)."""
         token = secrets.token_urlsafe(32)
         with unit_of_work(self.pool) as conn:
-            row = db.insert_feed(conn, uuid.uuid4(), token_hash(token), kind, subject, principal.subject)
+            row = db.insert_feed(conn, uuid.uuid4(), token_hash(token), kind, subject, created_by)
             audit.record(conn, "calendar_feed.create", "calendar_feed", str(row["id"]), {"kind": kind})
         return {**row, "token": token, "url": f"{self.public_url}/api/v1/calendars/{token}.ics"}
 
-    def revoke(self, principal: Principal, feed_id: uuid.UUID) -> None:
+    def revoke(self, feed_id: uuid.UUID) -> None:
         with unit_of_work(self.pool) as conn:
-            row = db.get_feed(conn, feed_id)
-            if row is None:
-                raise NotFound("no such feed")
-            if not principal.has("fund_admin") and row["created_by"] != principal.subject:
-                raise Forbidden("only whoever created a feed (or a fund administrator) may revoke it")
             db.revoke_feed(conn, feed_id)
             audit.record(conn, "calendar_feed.revoke", "calendar_feed", str(feed_id))
 
@@ -132,7 +117,9 @@ def _feeds() -> CalendarFeeds:
 @calendars.response(201, FeedOut)
 def create_feed(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Create a feed; the answer carries the secret URL once (only a hash of its token is kept)."""
-    row = _feeds().create(current_principal(), body["kind"], body["subject"])
+    principal = current_principal()
+    access.may_create_feed(principal, body["kind"], body["subject"], _feeds().regions_of_person)
+    row = _feeds().create(principal.subject, body["kind"], body["subject"])
     return row, 201, {"Location": url_for("calendars.get_calendar", token=row["token"])}
 
 
@@ -141,7 +128,8 @@ def create_feed(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, st
 @calendars.response(204)
 def revoke_feed(feed_id: uuid.UUID) -> None:
     """Revoke a feed: its URL stops working."""
-    _feeds().revoke(current_principal(), feed_id)
+    access.may_revoke_feed(current_principal(), _feeds().feed(feed_id))
+    _feeds().revoke(feed_id)
 
 
 @calendars.get("/calendars/<string:token>.ics")

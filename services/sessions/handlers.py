@@ -95,7 +95,7 @@ def _withdraw_places(conn: Conn, outbox: Outbox, regs: list[db.Row], cause: str,
         live = [r for r in (db.get_registration(conn, rid) for rid in by_session[session_id])
                 if r is not None and r["status"] in db.LIVE]
         if live:
-            outbox.add(conn, roster.cancel(conn, session, live, cause, now))
+            outbox.add(conn, roster.cancel(conn, session, live, cause, now, cancelled_by="system"))
 
 
 def handlers(settings: Settings, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> dict[str, Handler]:

@@ -19,10 +19,11 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from services.common import session_types
 from services.common.db import request_connection
 from services.common.i18n import day_text
 from services.common.openapi_policy import page_responses
-from services.common.problems import flatten_messages, problem_response
+from services.common.problems import InvalidInput, Problem, problem_response
 from services.common.signed_links import InvalidLink, LinkClaims, verify
 from services.sessions import db, domain
 from services.sessions.db import Conn, Row
@@ -66,10 +67,7 @@ def _page(status: int, title_nl: str, text_nl: str, title_en: str, text_en: str,
 
 
 # Which session a link is for, fully enough to tell two sessions on one day apart.
-TYPES = {"nl": {"dialogue": "Dialoogsessie", "intervision": "Intervisiesessie", "workshop": "Workshop",
-                "kick_off": "Aftrap", "closing": "Slotbijeenkomst"},
-         "en": {"dialogue": "Dialogue session", "intervision": "Intervision session", "workshop": "Workshop",
-                "kick_off": "Kick-off", "closing": "Closing meeting"}}
+TYPES = {"nl": session_types.TYPE_NL, "en": session_types.TYPE_EN}
 FORMATS = {"nl": {"on_site": "op locatie bij een bedrijf", "regional_venue": "regionale locatie",
                   "online": "online (Microsoft Teams; de link staat in uw uitnodiging)"},
            "en": {"on_site": "on site at a company", "regional_venue": "regional venue",
@@ -102,13 +100,21 @@ def _session(conn: Conn, session_id: uuid.UUID) -> Row | None:
     return {**s, "programme_name": programme["name"] if programme else ""}
 
 
+def _problem_page(status: int, title_nl: str, text_nl: str, title_en: str, text_en: str, *,
+                  session: Row | None = None, problems: list[dict[str, str]] | None = None) -> Response:
+    """The common error page (error.html.j2) as a participant sees it: both languages, no home page."""
+    html = render_template("links/problem.html.j2", status=status, code=status, title=title_nl, text=text_nl,
+                           title_en=title_en, text_en=text_en, problems=problems or [],
+                           session=_describe(session) if session else None)
+    return Response(html, status=status, mimetype="text/html")
+
+
 def _refused(kind: str) -> Response:
     status, title_nl, text_nl, title_en, text_en = REFUSED[kind]
     if _wants_json():
-        body = {"type": f"urn:progadmin:problem:link-{kind}", "title": title_en, "status": status,
-                "detail": text_en, "detail_nl": text_nl, "instance": request.path}
-        return Response(jsonify(body).get_data(), status=status, mimetype="application/problem+json")
-    return _page(status, title_nl, text_nl, title_en, text_en)
+        return problem_response(Problem(status, title_en, text_en, kind=f"link-{kind}", detail_nl=text_nl),
+                                request.path)
+    return _problem_page(status, title_nl, text_nl, title_en, text_en)
 
 
 def _claims(action: str, token: str) -> LinkClaims | Response:
@@ -143,8 +149,8 @@ def _one_transaction() -> Iterator[Conn]:
 def _action_error(error: HTTPException, session: Row | None) -> Response:
     if _wants_json():
         return problem_response(error, request.path)
-    return _page(error.code or 400, "Dat lukte niet", str(error.description or ""), "That did not work",
-                 str(error.description or ""), session=session)
+    return _problem_page(error.code or 400, "Dat lukte niet", str(error.description or ""), "That did not work",
+                         str(error.description or ""), session=session)
 
 
 @links.route("/<any(confirm, cancel, evaluate):action>", methods=["GET"])
@@ -182,13 +188,13 @@ def act(action: str) -> Response:
         try:
             evaluation = LinkEvaluationIn().load({k: v for k, v in body.items() if k in ("score", "comment")})
         except ValidationError as exc:
+            # The same 422 as every API answer (field + reason); the page names the fields too.
+            invalid = InvalidInput(exc.messages)  # type: ignore[arg-type]
             if _wants_json():
-                return Response(jsonify({"type": "urn:progadmin:problem:invalid-input", "title": "Unprocessable "
-                                         "Content", "status": 422, "invalid_params": flatten_messages(exc.messages),
-                                         "instance": request.path}).get_data(), status=422,
-                                mimetype="application/problem+json")
-            return _page(422, "Controleer uw invoer", "Kies een cijfer van 1 tot en met 10.", "Please check",
-                         "Choose a score from 1 to 10.")
+                return problem_response(invalid, request.path)
+            return _problem_page(422, "Controleer uw invoer", "Kies een cijfer van 1 tot en met 10.",
+                                 "Please check your input", "Choose a score from 1 to 10.",
+                                 problems=invalid.extra["invalid_params"])
     service: Sessions = current_app.extensions["sessions"]
     session_id, person_id = uuid.UUID(claims.subject["session_id"]), uuid.UUID(claims.subject["person_id"])
     session: Row | None = None
@@ -210,7 +216,7 @@ def _perform(service: Sessions, conn: Conn, action: str, session_id: uuid.UUID, 
     from werkzeug.exceptions import Conflict as HTTPConflict
 
     if action == "confirm":
-        reg = service.register(None, session_id, person_id)
+        reg = service.registrations.register(session_id, person_id, by_participant=True)
         if reg["status"] == "registered":
             return {"status": "registered", "registration_id": str(reg["id"]), "title_nl": "U bent aangemeld",
                     "text_nl": "Tot dan! U ontvangt vooraf nog een herinnering.", "title_en": "You are registered",
@@ -228,12 +234,13 @@ def _perform(service: Sessions, conn: Conn, action: str, session_id: uuid.UUID, 
         if live is None:
             raise HTTPConflict("U bent niet (meer) aangemeld voor deze sessie. / You are not registered for this "
                                "session.")
-        reg = service.cancel_registration(None, live["id"])
+        reg = service.registrations.cancel_registration(live["id"], by_participant=True)
         return {"status": "cancelled", "registration_id": str(reg["id"]), "late": bool(reg["cancel_late"]),
                 "title_nl": "U heeft afgezegd", "text_nl": "Jammer dat u er niet bij kunt zijn. Dank voor het "
                 "laten weten.", "title_en": "You have cancelled", "text_en": "Sorry you cannot make it; thank you "
                 "for letting us know."}
-    out = service.evaluate(None, session_id, person_id, evaluation["score"], evaluation.get("comment"))
+    out = service.evaluations.evaluate(session_id, person_id, evaluation["score"], evaluation.get("comment"),
+                                       by_participant=True)
     return {"status": "evaluated", "evaluation_id": str(out["id"]), "score": out["score"],
             "title_nl": "Dank voor uw evaluatie", "text_nl": "Uw beoordeling is ontvangen.",
             "title_en": "Thank you for your evaluation", "text_en": "Your rating has been received."}

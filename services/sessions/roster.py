@@ -76,7 +76,7 @@ def fill_free_places(conn: Conn, session: Row, now: datetime) -> list[Event]:
             break
         refusal = gate_check(db.delegate_standing(conn, session["programme_id"], waiting["person_id"]))
         if refusal is not None:
-            events += cancel(conn, session, [waiting], refusal[0], now, fill=False)
+            events += cancel(conn, session, [waiting], refusal[0], now, fill=False, cancelled_by="system")
             continue
         db.set_registered(conn, waiting["id"], now)
         events.append(new_event(SERVICE, "WaitlistPromoted", str(session["id"]), registration_data(session, waiting)))
@@ -85,13 +85,19 @@ def fill_free_places(conn: Conn, session: Row, now: datetime) -> list[Event]:
 
 
 def cancel(conn: Conn, session: Row, regs: list[Row], cause: str, now: datetime, *, late: bool = False,
-           fill: bool = True) -> list[Event]:
-    """Cancel live registrations of one session and give freed places to the waiting list."""
+           fill: bool = True, cancelled_by: str, merged_into: UUID | None = None) -> list[Event]:
+    """Cancel live registrations of one session and give freed places to the waiting list.
+
+    `cancelled_by` (participant, staff, system) tells notifications whose doing it was, so the
+    cancellation mail can say so; `merged_into` names the session the people move to after a merge.
+    """
     events: list[Event] = []
     for reg in regs:
         db.set_cancelled(conn, reg["id"], now, late, cause)
-        events.append(new_event(SERVICE, "RegistrationCancelled", str(session["id"]),
-                                {**registration_data(session, reg), "late": late, "cause": cause}))
+        data = {**registration_data(session, reg), "late": late, "cause": cause, "cancelled_by": cancelled_by}
+        if merged_into is not None:
+            data["merged_into_session_id"] = str(merged_into)
+        events.append(new_event(SERVICE, "RegistrationCancelled", str(session["id"]), data))
     if fill and session["status"] in ("planned", "confirmed"):
         events += fill_free_places(conn, session, now)
     return events

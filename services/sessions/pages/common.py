@@ -1,7 +1,7 @@
 """What every sessions page shares: the blueprint, labels in Dutch and English, and field errors.
 
 Views stay thin: they parse a form, call the same use cases as the API
-(`services.sessions.service.Sessions`, which holds the access rules) and
+(`services.sessions.service.Sessions`) after the access checks of `services.sessions.access`, and
 redirect, or show the form again with the errors at their fields.
 """
 

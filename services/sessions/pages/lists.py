@@ -12,6 +12,7 @@ from services.common.i18n import t
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.sessions import domain
+from services.sessions.access import session_filters
 from services.sessions.pages.common import (
     PAGE_SIZE,
     STAFF,
@@ -40,7 +41,7 @@ def region_choices() -> list[tuple[str, str]]:
     principal = me()
     if not principal.has("fund_admin"):
         return [(r, r) for r in sorted(principal.regions)]
-    programmes, _ = service().programmes(200, 0)
+    programmes, _ = service().queries.programmes(200, 0)
     return [(r, r) for r in sorted({r for p in programmes for r in p["regions"]})]
 
 
@@ -65,7 +66,7 @@ def calendar() -> Response:
         last = week_start(after - timedelta(days=1)) + timedelta(days=7)
         previous, following = (month - timedelta(days=1)).replace(day=1), after
     filters = {"starts_from": _midnight(first), "starts_before": _midnight(last), "region": region}
-    rows, total = service().sessions(me(), filters, CALENDAR_LIMIT, 0)
+    rows, total = service().queries.sessions(session_filters(me(), filters), CALENDAR_LIMIT, 0)
     by_day: dict[date, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_day[domain.local(row["starts_at"]).date()].append(row)
@@ -93,7 +94,8 @@ def _list_filters() -> dict[str, Any]:
 @require_page_roles(*STAFF)
 def session_list() -> Response:
     page = page_number()
-    rows, total = service().sessions(me(), _list_filters(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = service().queries.sessions(session_filters(me(), _list_filters()), PAGE_SIZE,
+                                             (page - 1) * PAGE_SIZE)
     return render_page("sessions.html.j2", sessions=rows, total=total, page=page, pages=pages_of(total),
                        regions=region_choices(), types=[(k, t(*v)) for k, v in TYPES.items()],
                        statuses=[(k, t(*v[:2])) for k, v in STATUSES.items()], filtered=bool(request.args))
@@ -106,9 +108,10 @@ def my_sessions() -> Response:
     principal = me()
     page = page_number()
     now = datetime.now(domain.LOCAL_TZ)
-    upcoming, total = service().sessions(principal, {"facilitator": principal.subject, "starts_from": now},
-                                         PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    past, _ = service().sessions(principal, {"facilitator": principal.subject, "starts_before": now,
-                                             "starts_from": now - timedelta(days=60)}, 100, 0)
+    upcoming, total = service().queries.sessions(
+        session_filters(principal, {"facilitator": principal.subject, "starts_from": now}), PAGE_SIZE,
+        (page - 1) * PAGE_SIZE)
+    past, _ = service().queries.sessions(session_filters(principal, {
+        "facilitator": principal.subject, "starts_before": now, "starts_from": now - timedelta(days=60)}), 100, 0)
     return render_page("my_sessions.html.j2", upcoming=upcoming, past=list(reversed(past)), total=total, page=page,
                        pages=pages_of(total))

@@ -10,7 +10,7 @@ from flask import Response, request
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.sessions import db, domain
-from services.sessions.access import region_scope
+from services.sessions.access import region_scope, visible_session
 from services.sessions.pages.common import (
     ANYONE_ON_SESSIONS,
     PAGE_SIZE,
@@ -49,8 +49,8 @@ def evaluations() -> Response:
 @bp.get("/sessions/<uuid:session_id>/evaluations")
 @require_page_roles(*ANYONE_ON_SESSIONS)
 def session_evaluations(session_id: uuid.UUID) -> Response:
-    s = service().session(me(), session_id)
-    return render_page("session_evaluations.html.j2", s=s, summary=service().evaluation_summary(me(), session_id))
+    s = visible_session(service(), me(), session_id)
+    return render_page("session_evaluations.html.j2", s=s, summary=service().evaluations.summary(session_id))
 
 
 @bp.get("/alerts")

@@ -15,7 +15,7 @@ from services.common.i18n import t
 from services.common.pages import render_page
 from services.common.problems import Conflict, InvalidInput
 from services.common.signin import require_page_roles
-from services.sessions import domain
+from services.sessions import access, domain
 from services.sessions.pages.common import (
     FORMATS,
     STAFF,
@@ -101,7 +101,7 @@ def _form_values(session: dict[str, Any] | None) -> dict[str, Any]:
 
 def _render_form(session: dict[str, Any] | None, errors: dict[str, str], status: int = 200) -> Response:
     principal = me()
-    programmes, _ = service().programmes(200, 0)
+    programmes, _ = service().queries.programmes(200, 0)
     open_programmes = [p for p in programmes if p["closed_on"] is None]
     regions = sorted({r for p in open_programmes for r in p["regions"]
                       if principal.has("fund_admin") or r in principal.regions})
@@ -138,7 +138,8 @@ def schedule() -> Response | WerkzeugResponse:
     if data is None:
         return _render_form(None, errors, 422)
     try:
-        row = service().schedule(me(), data)
+        access.may_schedule_in(me(), data["region"])
+        row = service().scheduling.schedule(data)
     except (InvalidInput, Conflict) as error:
         return _refused(error, None)
     flash(t("De sessie is gepland. Nodig nu de deelnemers uit.", "The session is scheduled. Now invite the "
@@ -149,14 +150,15 @@ def schedule() -> Response | WerkzeugResponse:
 @bp.route("/sessions/<uuid:session_id>/edit", methods=["GET", "POST"])
 @require_page_roles(*STAFF)
 def reschedule(session_id: uuid.UUID) -> Response | WerkzeugResponse:
-    session = service().session(me(), session_id)
+    session = access.visible_session(service(), me(), session_id)
     if request.method == "GET":
         return _render_form(session, {})
     data, errors = _plan(request.form, RescheduleIn(), identity=False)
     if data is None:
         return _render_form(session, errors, 422)
     try:
-        service().reschedule(me(), session_id, data)
+        access.manageable_session(service(), me(), session_id)
+        service().scheduling.reschedule(session_id, data)
     except InvalidInput as error:
         return _refused(error, session)
     except Conflict as error:
@@ -173,7 +175,8 @@ def reschedule(session_id: uuid.UUID) -> Response | WerkzeugResponse:
 @require_page_roles(*STAFF)
 def confirm(session_id: uuid.UUID) -> WerkzeugResponse:
     try:
-        service().confirm(me(), session_id)
+        access.manageable_session(service(), me(), session_id)
+        service().scheduling.confirm(session_id)
         flash(t("De sessie is bevestigd: ze gaat door.", "The session is confirmed: it goes ahead."), "success")
     except Conflict as error:
         flash(conflict_text(error), "error")
@@ -183,7 +186,7 @@ def confirm(session_id: uuid.UUID) -> WerkzeugResponse:
 @bp.route("/sessions/<uuid:session_id>/cancel", methods=["GET", "POST"])
 @require_page_roles(*STAFF)
 def cancel(session_id: uuid.UUID) -> Response | WerkzeugResponse:
-    session = service().session(me(), session_id)
+    session = access.visible_session(service(), me(), session_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
@@ -192,7 +195,8 @@ def cancel(session_id: uuid.UUID) -> Response | WerkzeugResponse:
             errors = field_errors(exc.messages)
         else:
             try:
-                service().cancel(me(), session_id, data["reason"])
+                access.manageable_session(service(), me(), session_id)
+                service().scheduling.cancel(session_id, data["reason"])
             except Conflict as error:
                 flash(conflict_text(error), "error")
                 return redirect(url_for("session_pages.detail", session_id=session_id), code=303)

@@ -15,6 +15,14 @@ from services.common.pages import render_page
 from services.common.problems import Conflict, InvalidInput
 from services.common.signin import require_page_roles
 from services.sessions import domain
+from services.sessions.access import (
+    manageable_registration,
+    manageable_session,
+    may_manage,
+    may_take_attendance,
+    region_scope,
+    visible_session,
+)
 from services.sessions.pages.common import (
     ANYONE_ON_SESSIONS,
     ATTENDANCE,
@@ -32,17 +40,16 @@ from services.sessions.pages.common import (
     settings,
     short_id,
 )
-from services.sessions.service import may_manage
 
 
 def _programme(programme_id: uuid.UUID) -> dict[str, Any]:
-    programmes, _ = service().programmes(500, 0)
+    programmes, _ = service().queries.programmes(500, 0)
     return next((p for p in programmes if p["programme_id"] == programme_id), {"name": "", "below_minimum_days": None})
 
 
 def _delegates(s: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     """The region's delegates (job level, whether they may take part) by person id; staff only."""
-    rows, _ = service().delegates(me(), s["programme_id"], s["region"], 1000, 0)
+    rows, _ = service().queries.delegates(s["programme_id"], region_scope(me(), s["region"]), s["region"], 1000, 0)
     return {d["person_id"]: d for d in rows}
 
 
@@ -60,16 +67,16 @@ def below_minimum(s: dict[str, Any], programme: dict[str, Any], now: datetime) -
 @require_page_roles(*ANYONE_ON_SESSIONS)
 def detail(session_id: uuid.UUID) -> Response:
     principal = me()
-    s = service().session(principal, session_id)  # 404 for a session the person may not see
+    s = visible_session(service(), principal, session_id)  # 404 for a session the person may not see
     manage = may_manage(principal, s)
     now = datetime.now(UTC)
     page = page_number("rpage")
-    registered, n_registered = service().registrations(principal, session_id, "registered", PAGE_SIZE,
-                                                       (page - 1) * PAGE_SIZE)
-    waiting, n_waiting = service().registrations(principal, session_id, "waitlisted", 200, 0)
-    cancelled, n_cancelled = service().registrations(principal, session_id, "cancelled", 50, 0)
+    registered, n_registered = service().queries.registrations(session_id, "registered", PAGE_SIZE,
+                                                               (page - 1) * PAGE_SIZE)
+    waiting, n_waiting = service().queries.registrations(session_id, "waitlisted", 200, 0)
+    cancelled, n_cancelled = service().queries.registrations(session_id, "cancelled", 50, 0)
     ipage = page_number("ipage")
-    invitations, n_invited = service().invitations(principal, session_id, PAGE_SIZE, (ipage - 1) * PAGE_SIZE)
+    invitations, n_invited = service().queries.invitations(session_id, PAGE_SIZE, (ipage - 1) * PAGE_SIZE)
     delegates = _delegates(s) if principal.has(*STAFF) else {}
     live = {r["person_id"] for r in registered + waiting}
     candidates = [d for d in delegates.values() if d["eligible"] and d["person_id"] not in live]
@@ -77,7 +84,7 @@ def detail(session_id: uuid.UUID) -> Response:
                 f"{label(JOB_LEVELS, d['job_level'])} · {t('bedrijf', 'company')} {short_id(d['company_id'])}")
                for d in candidates]
     programme = _programme(s["programme_id"])
-    summary = service().evaluation_summary(principal, session_id) if s["starts_at"] <= now else None
+    summary = service().evaluations.summary(session_id) if s["starts_at"] <= now else None
     return render_page("session.html.j2", s=s, manage=manage, programme=programme, now=now,
                        started=s["starts_at"] <= now, open=s["status"] in ("planned", "confirmed"),
                        registered=registered, n_registered=n_registered, rpage=page,
@@ -97,7 +104,8 @@ def _back(session_id: uuid.UUID, anchor: str = "") -> WerkzeugResponse:
 @require_page_roles(*STAFF)
 def invite(session_id: uuid.UUID) -> WerkzeugResponse:
     try:
-        invited = service().invite(me(), session_id, None)
+        manageable_session(service(), me(), session_id)
+        invited = service().invitations.invite(session_id, None)
     except Conflict as error:
         flash(conflict_text(error), "error")
         return _back(session_id)
@@ -120,7 +128,8 @@ def register(session_id: uuid.UUID) -> WerkzeugResponse:
         flash(t("Kies een deelnemer om aan te melden.", "Choose a participant to register."), "error")
         return _back(session_id, "#register")
     try:
-        reg = service().register(me(), session_id, person_id)
+        manageable_session(service(), me(), session_id)
+        reg = service().registrations.register(session_id, person_id)
     except Conflict as error:
         flash(conflict_text(error), "error")
         return _back(session_id, "#register")
@@ -135,9 +144,9 @@ def register(session_id: uuid.UUID) -> WerkzeugResponse:
 @bp.post("/registrations/<uuid:registration_id>/cancel")
 @require_page_roles(*STAFF)
 def cancel_registration(registration_id: uuid.UUID) -> WerkzeugResponse:
-    reg = service().registration(me(), registration_id)  # 404 outside the person's sessions
+    reg = manageable_registration(service(), me(), registration_id)  # 404 outside the person's sessions
     try:
-        out = service().cancel_registration(me(), registration_id)
+        out = service().registrations.cancel_registration(registration_id)
     except Conflict as error:
         flash(conflict_text(error), "error")
         return _back(reg["session_id"])
@@ -153,12 +162,12 @@ def cancel_registration(registration_id: uuid.UUID) -> WerkzeugResponse:
 def attendance(session_id: uuid.UUID) -> Response | WerkzeugResponse:
     """The attendance sheet: one choice per registered person, one submit (made for a tablet)."""
     principal = me()
-    s = service().session(principal, session_id)
-    if not (may_manage(principal, s) or principal.subject in s["facilitator_ids"]):
-        raise NotFound("no such session")  # as the API: who may not record, does not see the sheet
-    people, total = service().registrations(principal, session_id, "registered", 500, 0)
+    s = visible_session(service(), principal, session_id)
+    if not may_take_attendance(principal, s):
+        raise NotFound("no such session")  # who may not record does not see the sheet
+    people, total = service().queries.registrations(session_id, "registered", 500, 0)
     # Names for whoever takes attendance, the session's facilitator included.
-    delegates = service().people_of(principal, session_id, [r["person_id"] for r in people])
+    delegates = service().queries.people_of(s["programme_id"], [r["person_id"] for r in people])
     chosen = {str(r["id"]): r["attendance"] for r in people}
     error = None
     status = 200
@@ -175,7 +184,7 @@ def attendance(session_id: uuid.UUID) -> Response | WerkzeugResponse:
                       "whether they were there.")
         else:
             try:
-                service().record_attendance(principal, session_id, records)
+                service().attendance.record(session_id, records)
             except (Conflict, InvalidInput) as exc:
                 flash(conflict_text(exc), "error")
                 return redirect(url_for("session_pages.attendance", session_id=session_id), code=303)
@@ -196,7 +205,8 @@ def attendance(session_id: uuid.UUID) -> Response | WerkzeugResponse:
 @require_page_roles(*STAFF)
 def close(session_id: uuid.UUID) -> WerkzeugResponse:
     try:
-        service().close(me(), session_id)
+        manageable_session(service(), me(), session_id)
+        service().attendance.close(session_id)
         flash(t("De sessie is afgesloten als gehouden.", "The session is closed as held."), "success")
     except Conflict as error:
         flash(conflict_text(error), "error")

@@ -99,16 +99,16 @@ def test_below_minimum_alert_once_per_session_n_days_before(world: World) -> Non
     for p in people[:2]:
         world.register(full["id"], p)
     service = world.app.extensions["sessions"]
-    assert service.check_below_minimum(now=future(4)) == []  # six days ahead: not yet
-    assert [str(x) for x in service.check_below_minimum(now=future(6))] == [low["id"]]
-    assert service.check_below_minimum(now=future(7)) == []  # once per session
+    assert service.decisions.check_below_minimum(now=future(4)) == []  # six days ahead: not yet
+    assert [str(x) for x in service.decisions.check_below_minimum(now=future(6))] == [low["id"]]
+    assert service.decisions.check_below_minimum(now=future(7)) == []  # once per session
     [alert] = world.events("SessionBelowMinimum")
     assert alert["data"]["registered"] == 1 and alert["data"]["capacity_min"] == 3
     assert alert["data"]["region"] == "Noord"
     # A new date deserves a new check.
     world.client.post(f"/api/v1/sessions/{low['id']}/rescheduling", json={"starts_at": future(20).isoformat()},
                       headers=world.admin)
-    assert [str(x) for x in service.check_below_minimum(now=future(16))] == [low["id"]]
+    assert [str(x) for x in service.decisions.check_below_minimum(now=future(16))] == [low["id"]]
 
 
 def test_evaluations_only_by_attendees_once_within_the_window(world: World) -> None:

@@ -10,12 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.exceptions import HTTPException
 
-from services.common.auth import Principal
 from services.sessions import db
 from tests.integration.sessions.world import World, future
 
 pytestmark = pytest.mark.integration
-ADMIN = Principal("admin", frozenset({"fund_admin"}))
 PEOPLE = 7
 
 operations = st.lists(st.tuples(st.sampled_from(["register", "cancel"]), st.integers(0, PEOPLE - 1)),
@@ -31,7 +29,7 @@ def test_waiting_list_is_fifo_and_capacity_always_holds(world: World, capacity: 
         world.pid = world.programme()  # type: ignore[attr-defined]
         world.people = world.company(world.pid, "Noord", delegates=PEOPLE).people  # type: ignore[attr-defined]
     people: list[str] = world.people  # type: ignore[attr-defined]
-    session = service.schedule(ADMIN, {
+    session = service.scheduling.schedule({
         "programme_id": uuid.UUID(world.pid), "type": "dialogue", "region": "Noord",  # type: ignore[attr-defined]
         "format": "online", "online_url": "https://teams.example/x", "starts_at": future(30) + timedelta(
             minutes=len(ops) * 7 + capacity), "duration_minutes": 60, "capacity_min": 0, "capacity_max": capacity,
@@ -44,7 +42,7 @@ def test_waiting_list_is_fifo_and_capacity_always_holds(world: World, capacity: 
         live = person in registered or person in waiting
         if op == "register":
             try:
-                reg = service.register(ADMIN, session["id"], uuid.UUID(person))
+                reg = service.registrations.register(session["id"], uuid.UUID(person))
             except HTTPException as refused:
                 assert live and refused.code == 409
                 continue
@@ -53,7 +51,7 @@ def test_waiting_list_is_fifo_and_capacity_always_holds(world: World, capacity: 
             (registered if len(registered) < capacity else waiting).append(person)
             assert reg["status"] == ("registered" if person in registered else "waitlisted")
         elif live:
-            service.cancel_registration(ADMIN, regs[person])
+            service.registrations.cancel_registration(regs[person])
             if person in registered:
                 registered.remove(person)
                 if waiting:
