@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from flask import Flask
+from flask.testing import FlaskClient
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
@@ -54,3 +57,16 @@ def read_topic(settings: Settings, topic: str, *, at_least: int, timeout: float 
 
 def bearer(settings: Settings, *roles: str, regions: list[str] | None = None, sub: str = "tester") -> dict[str, Any]:
     return {"Authorization": f"Bearer {mint(settings, sub, list(roles), regions or [])}"}
+
+
+@dataclass
+class AppClient:
+    """A service's Flask app with a test client; `settings` are the app's own (for tokens it accepts)."""
+
+    app: Flask
+    client: FlaskClient
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.app.config["SETTINGS"]
+        return settings

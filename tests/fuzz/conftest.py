@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from deploy.infra import KafkaBroker, PostgresServer
+from deploy.infra import PostgresServer
 from services.common.config import SERVICES
-from tests.conftest import Platform
+from tests.conftest import db_platform
 from tests.fuzz.targets import SWITCHBOARDS, TALLY
 from tests.support import bearer
 
@@ -27,7 +26,7 @@ class FuzzApps:
 @pytest.fixture(scope="session")
 def fuzz_apps(pg_server: PostgresServer, db_templates: dict[str, str]) -> Iterator[FuzzApps]:
     """The four apps on fresh databases (PostgreSQL only: the outbox keeps events while Kafka is absent)."""
-    platform = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1), db_templates)
+    platform = db_platform(pg_server, db_templates)
     apps: dict[str, Flask] = {name: import_module(f"services.{name}.app").create_app(platform.settings(name))
                               for name in SERVICES}
     for name, app in apps.items():

@@ -21,7 +21,7 @@ from flask import Flask
 
 from deploy.identity import KeycloakServer
 from services.common.auth import provider_keys
-from tests.conftest import Platform
+from tests.conftest import Platform, db_platform
 from tests.identity import NO_AUDIENCE_CLIENT, SHORT_LIVED_CLIENT, bearer_of, user_token
 
 pytestmark = pytest.mark.integration
@@ -48,11 +48,7 @@ def apps(db_only: Platform, keycloak: KeycloakServer) -> Iterator[dict[str, Flas
 
 @pytest.fixture(scope="module")
 def db_only(pg_server: Any, db_templates: dict[str, str]) -> Platform:
-    from pathlib import Path
-
-    from deploy.infra import KafkaBroker
-
-    return Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1), db_templates)
+    return db_platform(pg_server, db_templates)
 
 
 def _status(app: Flask, path: str, token: str) -> tuple[int, dict[str, Any], str]:

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
 from deploy.identity import KeycloakServer
-from deploy.infra import KafkaBroker
 from services.common.auth import verify
 from services.common.signin import SESSION_KEY
 from services.enrolment.app import create_app
-from tests.conftest import Platform
+from tests.conftest import db_platform
 from tests.identity import TEST_CLIENT, user_tokens
 
 pytestmark = pytest.mark.integration
@@ -28,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def app(pg_server: Any, db_templates: dict[str, str], keycloak: KeycloakServer) -> Iterator[Flask]:
-    platform = Platform(pg_server, KafkaBroker(Path("/nonexistent"), port=1, controller_port=1), db_templates)
+    platform = db_platform(pg_server, db_templates)
     # The test client is public: it refreshes without a secret, as the pages' client does with one.
     settings = platform.settings("enrolment", oidc_issuer=keycloak.issuer, oidc_client_id=TEST_CLIENT,
                                  oidc_client_secret="")

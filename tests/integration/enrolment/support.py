@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from flask import Flask
-from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from services.common.config import Settings
 from services.common.contacts import contacts_topic
-from tests.support import bearer
+from tests.support import AppClient, bearer
 
 _kvk = itertools.count(random.randrange(10_000_000, 90_000_000, 100_000))
 
@@ -36,17 +32,8 @@ def next_kvk() -> str:
     return f"{next(_kvk):08d}"
 
 
-@dataclass
-class Api:
+class Api(AppClient):
     """A Flask test client speaking as a fund administrator unless told otherwise."""
-
-    app: Flask
-    client: FlaskClient
-
-    @property
-    def settings(self) -> Settings:
-        settings: Settings = self.app.config["SETTINGS"]
-        return settings
 
     def headers(self, role: str = "fund_admin", regions: list[str] | None = None) -> dict[str, Any]:
         return bearer(self.settings, role, regions=regions)
