@@ -75,3 +75,17 @@ def verify(secret: str, token: str, action: str, now: float | None = None) -> Li
         raise InvalidLink("expired")
     return LinkClaims(action=claims["act"], subject=dict(claims.get("sub") or {}), expires_at=int(claims["exp"]),
                       jti=str(claims["jti"]))
+
+
+# The director's company report: reporting serves it at this path to whoever holds the link (no login);
+# notifications puts the link in the periodic progress mail. One definition for both.
+COMPANY_REPORT = "company-report"
+COMPANY_REPORT_PATH = "/api/v1/company-reports/"
+
+
+def company_report_url(secret: str, reporting_url: str, programme_id: str, company_id: str, ttl_seconds: int,
+                       now: float | None = None) -> str:
+    """A signed link to one company's report in one programme, at reporting's public URL."""
+    token = sign(secret, COMPANY_REPORT, {"programme_id": str(programme_id), "company_id": str(company_id)},
+                 ttl_seconds, now=now)
+    return f"{reporting_url}{COMPANY_REPORT_PATH}{token}"

@@ -31,6 +31,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("session_rescheduled", "person", calendar="session"),
     Kind("session_cancelled", "person", calendar="session-cancel"),
     Kind("waitlist_promotion", "participant", calendar="session"),
+    Kind("invitation_reminder", "participant"),
+    Kind("waitlist_placement", "participant"),
+    Kind("registration_cancelled", "participant"),
     Kind("evaluation_request", "participant"),
     Kind("progress_digest", "director", optional=True),
     Kind("drip", "participant", optional=True),
@@ -69,6 +72,12 @@ def language_of(value: str | None) -> str:
 def reminder_time(starts_at: datetime, hours_before: int | None, default_hours: int) -> datetime:
     """When the reminder goes out: a programme's own lead time, else the default."""
     return starts_at - timedelta(hours=hours_before or default_hours)
+
+
+def invitation_reminder_time(invited_at: datetime, after_hours: int, starts_at: datetime | None) -> datetime | None:
+    """When an invitee who has not answered hears again; None when that would be at or after the session's start."""
+    when = invited_at + timedelta(hours=after_hours)
+    return None if starts_at is not None and when >= starts_at else when
 
 
 def retry_delay(attempts: int, base_seconds: int, cap_seconds: int = 6 * 3600) -> timedelta:

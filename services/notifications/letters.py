@@ -17,7 +17,7 @@ from services.common import signed_links
 from services.common.config import Settings
 from services.notifications import db
 from services.notifications.calendar import intake_ics, session_ics
-from services.notifications.domain import KINDS, STAFF_PREFIX, language_of
+from services.notifications.domain import KINDS, STAFF_PREFIX, invitation_reminder_time, language_of
 from services.notifications.rendering import render
 
 Conn = psycopg.Connection[Any]
@@ -67,6 +67,21 @@ class ContactNotYetKnown(NotYetKnown):
     """
 
 
+class InvitationPending(ContactNotYetKnown):
+    """A reminder to answer whose invitation has not gone out yet (it waits for contact data, say): it waits
+    as long as the invitation does, then goes `mail_invitation_reminder_hours` after it."""
+
+
+class NotYetDue(NotSendable):
+    """Due later than planned (a reminder counts from when its invitation actually went out)."""
+
+    status = "later"
+
+    def __init__(self, due: datetime, why: str) -> None:
+        super().__init__(why)
+        self.due = due
+
+
 @dataclass
 class Attachment:
     filename: str
@@ -89,9 +104,19 @@ class Letter:
     unsubscribe_url: str | None = None
 
 
-def link(settings: Settings, service: str, action: str, subject: dict[str, str]) -> str:
-    token = signed_links.sign(settings.link_secret, action, subject, settings.link_ttl_hours * 3600)
+def link(settings: Settings, service: str, action: str, subject: dict[str, str], *, now: datetime,
+         until: datetime | None = None) -> str:
+    """A signed link to act without a login; valid until `until`, else for `link_ttl_hours` from `now`."""
+    ttl = (until - now).total_seconds() if until is not None else settings.link_ttl_hours * 3600
+    token = signed_links.sign(settings.link_secret, action, subject, int(ttl), now=now.timestamp())
     return f"{settings.public_urls[service]}/api/v1/links/{action}?token={token}"
+
+
+def company_report_link(settings: Settings, programme_id: str, company_id: str, now: datetime) -> str:
+    """The director's link to their company's report (served by reporting); it outlives the next digest."""
+    ttl = max(settings.link_ttl_hours * 3600, 2 * settings.mail_digest_days * 86400)
+    return signed_links.company_report_url(settings.link_secret, settings.public_urls["reporting"], programme_id,
+                                           company_id, ttl, now=now.timestamp())
 
 
 def unsubscribe_link(settings: Settings, person_id: str) -> str:
@@ -138,13 +163,20 @@ def compose(conn: Conn, settings: Settings, delivery: dict[str, Any], now: datet
         enrolment = db.enrolment(conn, delivery["enrolment_id"])
         if enrolment is None or enrolment["status"] != "admitted":
             raise Dropped("company no longer taking part")
-    links: dict[str, str | None] = {"confirm": None, "cancel": None, "evaluate": None, "unsubscribe": None}
+    if delivery["kind"] == "invitation_reminder":
+        _still_unanswered(conn, settings, delivery, session, now)
+    links: dict[str, str | None] = {"confirm": None, "cancel": None, "evaluate": None, "unsubscribe": None,
+                                    "report": None}
     if session is not None and not person["is_staff"]:
         subject = {"session_id": str(session["session_id"]), "person_id": person["person_id"]}
-        for action in ("confirm", "cancel", "evaluate"):
-            links[action] = link(settings, "sessions", action, subject)
+        # Answering works until the session starts (sessions accepts these links until then).
+        for action in ("confirm", "cancel"):
+            links[action] = link(settings, "sessions", action, subject, now=now, until=session["starts_at"])
+        links["evaluate"] = link(settings, "sessions", "evaluate", subject, now=now)
     if kind.optional and not person["is_staff"]:
         links["unsubscribe"] = unsubscribe_link(settings, person["person_id"])
+    if delivery["kind"] == "progress_digest" and delivery["company_id"] and delivery["programme_id"]:
+        links["report"] = company_report_link(settings, delivery["programme_id"], delivery["company_id"], now)
     context: dict[str, Any] = {"recipient": {"name": person["name"]}, "programme": programme, "company": company,
                                "session": session, "ctx": ctx, "links": links}
     if delivery["kind"] == "progress_digest":
@@ -158,6 +190,30 @@ def compose(conn: Conn, settings: Settings, delivery: dict[str, Any], now: datet
                   to_name=person["name"], to_address=person["email"], language=lang, subject=rendered.subject,
                   text=rendered.text, html=rendered.html, attachments=attachments,
                   unsubscribe_url=links["unsubscribe"])
+
+
+def _still_unanswered(conn: Conn, settings: Settings, delivery: dict[str, Any], session: dict[str, Any] | None,
+                      now: datetime) -> None:
+    """A reminder to answer goes only to an invitee who has not answered, before the session starts, and
+    `mail_invitation_reminder_hours` after their invitation actually went out."""
+    standing = db.session_person(conn, delivery["session_id"], delivery["recipient_id"])
+    if standing is None or standing["state"] != "invited" or standing["answered_at"] is not None:
+        raise Dropped("invitee answered")
+    if session is not None and session["starts_at"] <= now:
+        raise Dropped("session started before the reminder")
+    invitation = db.session_mail(conn, delivery["session_id"], delivery["recipient_id"], "session_invitation")
+    if invitation is None:
+        return
+    if invitation["status"] in ("scheduled", "sending"):
+        raise InvitationPending("the invitation has not gone out yet")
+    if invitation["status"] != "sent":
+        raise Dropped(f"the invitation was not delivered ({invitation['status']})")
+    due = invitation_reminder_time(invitation["sent_at"], settings.mail_invitation_reminder_hours,
+                                   session["starts_at"] if session else None)
+    if due is None:
+        raise Dropped("session starts before a reminder would be due")
+    if due > now:
+        raise NotYetDue(due, "counted from when the invitation went out")
 
 
 def _drip_step(conn: Conn, delivery: dict[str, Any], person_id: str, lang: str) -> dict[str, str]:

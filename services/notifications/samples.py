@@ -25,11 +25,14 @@ def sample_context(kind: str, base_url: str = "https://progadmin.example") -> di
         "person_id": "00000000-0000-4000-8000-000000000003",
         "session_ids": [SAMPLE_SESSION_ID, "00000000-0000-4000-8000-000000000004"],
         "risk_points": 3, "last_signal": "no_show", "staff_id": "f-1", "failed_kind": "facilitator_assignment",
+        "position": 2, "cancelled_by": "participant", "was": "registered", "late": False,
     }
     if kind == "decline":
         ctx["reason"] = "Onvoldoende commitment van de directie."
-    links = {a: f"{base_url}/api/v1/links/{a}?token=voorbeeld" for a in ("confirm", "cancel", "evaluate")}
+    links: dict[str, str | None] = {a: f"{base_url}/api/v1/links/{a}?token=voorbeeld"
+                                    for a in ("confirm", "cancel", "evaluate")}
     links["unsubscribe"] = f"{base_url}/api/v1/unsubscribe?token=voorbeeld"
+    links["report"] = f"{base_url}/api/v1/company-reports/voorbeeld" if kind == "progress_digest" else None
     return {
         "recipient": {"name": "Jan de Vries"},
         "programme": {"name": "Vanzelfsprekend Gezond en Veilig",

@@ -141,7 +141,8 @@ class SessionCancelledV1(EventData):
 
 
 class SessionPersonV1(EventData):
-    """ParticipantInvited/Registered/Waitlisted, WaitlistPromoted, RegistrationCancelled, AttendanceRecorded."""
+    """ParticipantInvited/Registered/Waitlisted, WaitlistPromoted, RegistrationCancelled, AttendanceRecorded,
+    InvitationResponded."""
 
     session_id = fields.String(required=True)
     programme_id = fields.String(required=True)
@@ -150,7 +151,10 @@ class SessionPersonV1(EventData):
     position = fields.Integer(load_default=None)
     late = fields.Boolean(load_default=False)
     cause = fields.String(load_default=None)
+    # RegistrationCancelled: participant (own link) | staff (on their behalf, or the session went) | system.
+    cancelled_by = fields.String(load_default=None)
     attendance = fields.String(load_default=None)
+    response = fields.String(load_default=None)  # InvitationResponded: registered | waitlisted | declined
 
 
 class SessionBelowMinimumV1(EventData):

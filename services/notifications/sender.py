@@ -33,7 +33,7 @@ from services.notifications import db
 from services.notifications.alerts import address_alert
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import CONTACT_WAIT, retry_delay
-from services.notifications.letters import ContactNotYetKnown, NotSendable, UnknownStaff, compose
+from services.notifications.letters import ContactNotYetKnown, NotSendable, NotYetDue, UnknownStaff, compose
 from services.notifications.mailer import PermanentFailure, SmtpTransport, TemporaryFailure, Transport, build_message
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ class Sender:
         except NotSendable as exc:
             if exc.status == "retry":
                 self._wait_or_fail(row, now, str(exc), gives_up=not isinstance(exc, ContactNotYetKnown))
+            elif isinstance(exc, NotYetDue):
+                with unit_of_work(self.pool) as conn:
+                    db.postpone(conn, str(row["id"]), exc.due, str(exc))
             else:
                 self._finish(row, exc.status, str(exc),
                              unknown_staff=exc.staff_id if isinstance(exc, UnknownStaff) else None)

@@ -23,7 +23,7 @@ from services.reporting.pages.reports import company_report_page
 from services.reporting.public_events import public_types
 from services.reporting.service import Reporting
 
-REPORT_LINK_ACTION = "company-report"
+REPORT_LINK_ACTION = signed_links.COMPANY_REPORT  # the progress mail (notifications) makes these links too
 
 figures = Blueprint("figures", __name__, url_prefix="/api/v1/figures", description="Programme figures")
 programmes = Blueprint("programmes", __name__, url_prefix="/api/v1/programmes",

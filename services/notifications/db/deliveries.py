@@ -108,6 +108,19 @@ def wait_for_data(conn: Conn, delivery_id: str, now: datetime, retry_at: datetim
                  " WHERE id = %s AND status = 'sending'", (now, retry_at, error, delivery_id))
 
 
+def postpone(conn: Conn, delivery_id: str, send_after: datetime, why: str) -> None:
+    """Back to the queue for later, no attempt counted: nothing was sent, it is not due yet."""
+    conn.execute("UPDATE deliveries SET status = 'scheduled', attempts = greatest(attempts - 1, 0), send_after = %s,"
+                 " last_error = %s, updated_at = now() WHERE id = %s AND status = 'sending'",
+                 (send_after, why, delivery_id))
+
+
+def session_mail(conn: Conn, session_id: str | None, recipient_id: str, kind: str) -> Row | None:
+    """The latest delivery of one kind about a session to one person (the invitation a reminder follows up)."""
+    return conn.execute("SELECT * FROM deliveries WHERE session_id = %s AND recipient_id = %s AND kind = %s"
+                        " ORDER BY created_at DESC LIMIT 1", (session_id, recipient_id, kind)).fetchone()
+
+
 def delivery(conn: Conn, delivery_id: str) -> Row | None:
     return conn.execute("SELECT * FROM deliveries WHERE id = %s", (delivery_id,)).fetchone()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from services.notifications.db.base import Conn, Row
@@ -46,6 +47,20 @@ def set_session_person(conn: Conn, session_id: str, person_id: str, company_id: 
     conn.execute("INSERT INTO session_people (session_id, person_id, company_id, state) VALUES (%s, %s, %s, %s)"
                  " ON CONFLICT (session_id, person_id) DO UPDATE SET state = EXCLUDED.state",
                  (session_id, person_id, company_id, state))
+
+
+def session_person(conn: Conn, session_id: str | None, person_id: str) -> Row | None:
+    """One person's standing in a session: state, attendance, when they answered the invitation."""
+    return conn.execute("SELECT * FROM session_people WHERE session_id = %s AND person_id = %s",
+                        (session_id, person_id)).fetchone()
+
+
+def mark_answered(conn: Conn, session_id: str, person_id: str, company_id: str | None, at: datetime) -> None:
+    """The invitee answered (registered, waiting list, declined): no reminder to answer goes out any more."""
+    conn.execute("INSERT INTO session_people (session_id, person_id, company_id, state, answered_at)"
+                 " VALUES (%s, %s, %s, 'invited', %s) ON CONFLICT (session_id, person_id)"
+                 " DO UPDATE SET answered_at = coalesce(session_people.answered_at, EXCLUDED.answered_at)",
+                 (session_id, person_id, company_id, at))
 
 
 def set_attendance(conn: Conn, session_id: str, person_id: str, company_id: str | None, attendance: str) -> None:

@@ -163,9 +163,12 @@ class Programme:
     def promote(self, s: Session, c: Company, p: Person) -> dict[str, Any]:
         return self._person_event("WaitlistPromoted", s, c, p, registration_id=uid())
 
-    def unregister(self, s: Session, c: Company, p: Person, late: bool = False,
-                   cause: str = "participant") -> dict[str, Any]:
-        return self._person_event("RegistrationCancelled", s, c, p, registration_id=uid(), late=late, cause=cause)
+    def unregister(self, s: Session, c: Company, p: Person, late: bool = False, cause: str = "participant",
+                   cancelled_by: str | None = None) -> dict[str, Any]:
+        """Sessions' RegistrationCancelled; `cancelled_by` (participant | staff | system) is optional, as in v1."""
+        extra = {"cancelled_by": cancelled_by} if cancelled_by else {}
+        return self._person_event("RegistrationCancelled", s, c, p, registration_id=uid(), late=late, cause=cause,
+                                  **extra)
 
     def attendance(self, s: Session, c: Company, p: Person, attendance: str) -> dict[str, Any]:
         return self._person_event("AttendanceRecorded", s, c, p, registration_id=uid(), attendance=attendance)

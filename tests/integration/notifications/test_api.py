@@ -35,8 +35,9 @@ def test_delivery_log_filters_and_paginates(notifier: Notifier, smtp: SmtpServer
     smtp.start()
     client = notifier.app.test_client()
     everything = client.get("/api/v1/deliveries", headers=admin(notifier)).get_json()
-    # admission + digest + 3 invitations + 3 reminders
-    assert everything["total"] == 8
+    # admission + digest + 3 invitations + 3 reminders + 3 reminders to answer (cancelled: they answered)
+    # + the confirmation of the cancelled registration
+    assert everything["total"] == 12
     first = client.get("/api/v1/deliveries?kind=session_invitation&page_size=2", headers=admin(notifier)).get_json()
     assert first["total"] == 3 and len(first["items"]) == 2 and first["links"]["prev"] is None
     second = client.get(first["links"]["next"], headers=admin(notifier)).get_json()
@@ -47,9 +48,13 @@ def test_delivery_log_filters_and_paginates(notifier: Notifier, smtp: SmtpServer
     # they cancelled before anything went out: neither invitation nor reminder is sent any more
     assert {(i["kind"], i["status"], i["last_error"]) for i in mine["items"]} == {
         ("session_invitation", "cancelled", "registration cancelled"),
-        ("session_reminder", "cancelled", "registration cancelled")}
+        ("session_reminder", "cancelled", "registration cancelled"),
+        ("invitation_reminder", "cancelled", "invitee answered")} | {
+        # the confirmation of their cancellation stays queued (SMTP was down)
+        ("registration_cancelled", "scheduled", next(i["last_error"] for i in mine["items"]
+                                                     if i["kind"] == "registration_cancelled"))}
     cancelled = client.get("/api/v1/deliveries?status=cancelled", headers=admin(notifier)).get_json()
-    assert cancelled["total"] == 2
+    assert cancelled["total"] == 5  # theirs, and the other two's reminders to answer
     one = client.get(f"/api/v1/deliveries/{mine['items'][0]['id']}", headers=admin(notifier))
     assert one.status_code == 200 and one.get_json()["recipient_id"] == people[2].person_id
     assert client.get(f"/api/v1/deliveries/{s.session_id}", headers=admin(notifier)).status_code == 404
@@ -99,7 +104,7 @@ def test_suppressions_by_hand(notifier: Notifier) -> None:
 def test_templates_are_listed_and_previewed_in_both_languages(notifier: Notifier) -> None:
     client = notifier.app.test_client()
     kinds = client.get("/api/v1/templates", headers=admin(notifier)).get_json()
-    assert len(kinds) == 17 and all(k["languages"] == ["nl", "en"] for k in kinds)
+    assert len(kinds) == 20 and all(k["languages"] == ["nl", "en"] for k in kinds)
     assert {k["kind"] for k in kinds if k["optional"]} == {"progress_digest", "drip"}
     nl = client.get("/api/v1/templates/session_invitation/preview", headers=admin(notifier)).get_json()
     assert nl["subject"].startswith("Uitnodiging: dialoogsessie") and nl["attachments"] == ["sessie.ics"]

@@ -52,8 +52,9 @@ def _expect_one_notice_each(n: Notifier, smtp: SmtpServer, s: Session) -> None:
     assert notices == {"sent": 5}, rows
     # Everything else queued for the session (reminders) is cancelled, and stays so.
     others = {(r["kind"], r["status"]) for r in rows if r["kind"] not in ("session_cancelled", "session_invitation",
-                                                                           "facilitator_assignment")}
-    assert others == {("session_reminder", "cancelled")}, rows
+                                                                           "facilitator_assignment",
+                                                                           "waitlist_placement")}
+    assert others == {("session_reminder", "cancelled"), ("invitation_reminder", "cancelled")}, rows
     n.clock.advance(timedelta(days=10))
     n.send()
     assert "session_reminder" not in smtp.kinds()

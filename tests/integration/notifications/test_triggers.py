@@ -93,8 +93,11 @@ def test_session_invitation_has_teaser_links_and_ics(notifier: Notifier, smtp: S
     base = notifier.settings.public_urls["sessions"]
     for action in ("confirm", "cancel"):
         url = next(w for w in text.split() if w.startswith(f"{base}/api/v1/links/{action}?token="))
-        claims = signed_links.verify(notifier.settings.link_secret, url.split("token=")[1], action)
+        claims = signed_links.verify(notifier.settings.link_secret, url.split("token=")[1], action,
+                                     now=notifier.clock.now().timestamp())
         assert claims.subject == {"session_id": s.session_id, "person_id": anna.person_id}
+        # Valid until the session starts (issue 15), whenever the mail went out.
+        assert claims.expires_at == int((START + timedelta(days=14)).timestamp())
     entry = vevent(ics_of(msg))
     assert entry == {"uid": f"{s.session_id}@progadmin", "sequence": 1, "start": START + timedelta(days=14),
                      "status": "CONFIRMED", "method": "REQUEST", "location": "Betonweg 1, Zwolle"}
@@ -202,7 +205,8 @@ def test_waitlist_promotion_and_evaluation_request_with_follow_up(notifier: Noti
     text = text_of(request)
     assert "Tips en oefenopdrachten voor de whiteboard-methode." in text
     url = next(w for w in text.split() if "/api/v1/links/evaluate?token=" in w)
-    claims = signed_links.verify(notifier.settings.link_secret, url.split("token=")[1], "evaluate")
+    claims = signed_links.verify(notifier.settings.link_secret, url.split("token=")[1], "evaluate",
+                                 now=notifier.clock.now().timestamp())
     assert claims.subject == {"session_id": s.session_id, "person_id": bram.person_id}
 
 
