@@ -10,6 +10,12 @@
 PostgreSQL and Kafka keep their data under `.local/` so a restart keeps the
 platform's state. Every address chosen here reaches the services through the
 same `PROGADMIN_*` variables a real deployment sets (see deploy/README.md).
+
+This module holds the commands and the order of `up`; each part is a module of its own:
+`stack_model` (folders, ports, the state file), `stack_infra` (PostgreSQL, Kafka, Keycloak, setup
+commands, the services' environment), `stack_services` (the web and worker processes),
+`supervisor` (start, restart and stop processes; finding them in /proc) and `stack_control`
+(down, status, the ordered shutdown, a killed stack's leftovers).
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deploy import identity, infra
-from deploy.stack_control import down, status
+from deploy import infra
+from deploy.stack_control import clear_leftovers, down, shutdown, status
+from deploy.stack_infra import report_infra_deaths, run_once, start_infra, start_keycloak
 from deploy.stack_model import (
     LOCAL,
     LOGS,
@@ -33,22 +40,17 @@ from deploy.stack_model import (
     ROOT,
     SERVICES,
     STATE,
-    STOP_GRACE,
     Stack,
     StackError,
     choose_ports,
     hold_ports,
     http_status,
-    pg_datadir,
     read_state,
-    release,
-    start_retrying,
     state_running,
-    stop_recorded,
     write_state,
 )
 from deploy.stack_services import build_urls, print_summary, start_children
-from deploy.supervisor import alive, loud, say, stop_pids, supervise, tail
+from deploy.supervisor import loud, say, supervise, tail
 
 # -- up ------------------------------------------------------------------------------------------------
 
@@ -72,124 +74,6 @@ def check_modules() -> None:
                          + "\n  ".join(f"{m}  (expected {m.replace('.', '/')}.py)" for m in missing))
 
 
-def clear_leftovers() -> None:
-    """Refuse a second stack; clean up after one that was killed without running its shutdown."""
-    state = read_state()
-    if state is not None:
-        if state_running(state):
-            raise StackError(f"a stack is already running ({state['mode']}, see {STATE}); "
-                             "stop it with deploy/down or look with `python -m deploy.stack status`")
-        say("cleaning up what a previous stack left behind")
-        stop_recorded(state)
-    # Two brokers on one data dir corrupt each other's metadata; find one by its config path even unrecorded.
-    for config in [LOCAL / "kafka" / "server.properties", *LOCAL.glob("kafka-cluster/node-*/server.properties")]:
-        for pid in stray_kafkas(str(config)):
-            say(f"stopping a Kafka (pid {pid}) left running on {config.parent}")
-            stop_pids([("kafka", pid, str(config))], 30)
-    pidfile = pg_datadir() / "postmaster.pid"
-    if pidfile.exists():
-        # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
-        lines = pidfile.read_text().splitlines()
-        port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else 0
-        infra.PostgresServer(pg_datadir(), port).stop()
-
-
-def stray_kafkas(config: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and alive(int(entry.name), "kafka.Kafka") and alive(int(entry.name), config):
-            found.append(int(entry.name))
-    return found
-
-
-def start_keycloak(stack: Stack, timings: dict[str, float]) -> threading.Thread:
-    """Start the identity provider in the background; `keycloak_error` says why it failed."""
-    origin = f"http://127.0.0.1:{stack.ports['origin']}"
-    stack.keycloak = identity.KeycloakServer(LOCAL / "keycloak", stack.ports["keycloak"],
-                                             stack.ports["keycloak_mgmt"], origin)
-
-    release(stack, "keycloak")
-    release(stack, "keycloak_mgmt")
-
-    def run() -> None:
-        t0 = time.monotonic()
-        try:
-            assert stack.keycloak is not None
-            stack.keycloak.start(log_path=LOGS / "keycloak.log")
-            timings["keycloak"] = time.monotonic() - t0
-            say(f"Keycloak on {stack.keycloak.url} ({timings['keycloak']:.1f}s)")
-        except infra.InfraError as exc:
-            stack.keycloak_error = str(exc)
-
-    thread = threading.Thread(target=run, name="keycloak", daemon=True)
-    thread.start()
-    return thread
-
-
-def start_infra(stack: Stack, timings: dict[str, float]) -> None:
-    t0 = time.monotonic()
-    # Durable settings (not fast mode): this cluster holds the developer's data between runs.
-    def start_pg() -> None:
-        stack.pg = infra.PostgresServer(pg_datadir(), stack.ports["postgres"])
-        stack.pg.start()
-
-    start_retrying(stack, ("postgres",), start_pg)
-    assert stack.pg is not None
-    write_state(stack)
-    urls: dict[str, str] = {}
-    for svc in SERVICES:
-        password = os.environ.get(f"PROGADMIN_{svc.upper()}_DB_PASSWORD", svc)
-        urls[svc] = stack.pg.ensure_service_database(svc, password)
-    timings["postgres"] = time.monotonic() - t0
-    say(f"PostgreSQL on 127.0.0.1:{stack.pg.port} ({timings['postgres']:.1f}s)")
-
-    t0 = time.monotonic()
-    partitions = int(os.environ.get("PROGADMIN_TOPIC_PARTITIONS") or 6)
-    def start_kafka() -> None:
-        if stack.brokers > 1:  # its own data dir: a single broker's metadata names a quorum of one
-            stack.kafka = infra.KafkaCluster.on_ports(LOCAL / "kafka-cluster", stack.ports, stack.brokers,
-                                                      default_partitions=partitions)
-        else:
-            stack.kafka = infra.KafkaBroker(LOCAL / "kafka", stack.ports["kafka"], stack.ports["kafka_controller"],
-                                            default_partitions=partitions)
-        stack.kafka.start(log_path=LOGS / "kafka.log")
-
-    start_retrying(stack, tuple(infra.KafkaCluster.port_names(stack.brokers)), start_kafka)
-    assert stack.kafka is not None
-    write_state(stack)
-    timings["kafka"] = time.monotonic() - t0
-    say(f"Kafka on {stack.kafka.bootstrap} ({timings['kafka']:.1f}s)")
-
-    origin = f"http://127.0.0.1:{stack.ports['origin']}"
-    env = dict(os.environ)
-    env.update({f"PROGADMIN_{svc.upper()}_DATABASE_URL": url for svc, url in urls.items()})
-    env.update({f"PROGADMIN_{svc.upper()}_PORT": str(stack.ports[svc]) for svc in SERVICES})
-    env.update({
-        "PROGADMIN_KAFKA_BOOTSTRAP": stack.kafka.bootstrap,
-        "PROGADMIN_PG_PORT": str(stack.pg.port),
-        "PROGADMIN_TOPIC_PARTITIONS": str(partitions),
-        "PROGADMIN_TOPIC_REPLICATION": str(min(3, stack.brokers)),
-        "PROGADMIN_SMTP_HOST": "127.0.0.1",
-        "PROGADMIN_SMTP_PORT": str(stack.ports["smtp"]),
-        "PROGADMIN_SMTP_WEB_PORT": str(stack.ports["smtp_web"]),
-        "PROGADMIN_ORIGIN": origin,
-        **{f"PROGADMIN_{svc.upper()}_PUBLIC_URL": f"{origin}/{svc}" for svc in SERVICES},
-        **(stack.keycloak.settings_env() if stack.keycloak else {}),
-        # Piped Python output is block-buffered; unbuffered, log lines show up as they happen.
-        "PYTHONUNBUFFERED": "1",
-    })
-    stack.env = env
-
-
-def run_once(argv: list[str], name: str, env: dict[str, str]) -> None:
-    """Run a setup command to completion; its output is shown, and a failure stops startup."""
-    result = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for line in result.stdout.decode(errors="replace").splitlines():
-        say(line, name, "37")
-    if result.returncode != 0:
-        raise StackError(f"`python {' '.join(argv[1:])}` failed with exit code {result.returncode} (output above)")
-
-
 def wait_until_live(stack: Stack) -> bool:
     """Wait for every web process's /livez; report children that die meanwhile."""
     pending = {svc: stack.urls["services"][svc]["livez"] for svc in SERVICES}
@@ -204,38 +88,6 @@ def wait_until_live(stack: Stack) -> bool:
     for svc in pending:
         loud(f"{svc} did not answer {pending[svc]} within {READY_TIMEOUT:.0f}s")
     return not pending
-
-
-def report_infra_deaths(stack: Stack) -> None:
-    """Kafka or Keycloak dying is shouted about once; the services ride it out (the outbox keeps writes)."""
-    for kafka in stack.kafka.processes() if stack.kafka else []:
-        if kafka.poll() is not None and not stack.kafka_reported:
-            stack.kafka_reported = True
-            loud(f"a Kafka node exited unexpectedly with code {kafka.returncode}; see {LOGS}/kafka*.log")
-
-
-def shutdown(stack: Stack) -> None:
-    """Services first (they flush to Kafka and PostgreSQL), then Kafka, then PostgreSQL."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    say("stopping services")
-    stop_pids([(c.name, c.proc.pid, c.marker) for c in stack.children if c.proc], STOP_GRACE)
-    for child in stack.children:
-        if child.proc is not None:
-            child.proc.wait()  # reap, so no zombie stays behind while Kafka stops
-    if stack.keycloak is not None:
-        say("stopping Keycloak")
-        stack.keycloak.stop()
-    if stack.proxy is not None:
-        stack.proxy.cleanup()
-    if stack.kafka is not None:
-        say("stopping Kafka")
-        stack.kafka.stop()
-    if stack.pg is not None:
-        say("stopping PostgreSQL")
-        stack.pg.stop()
-    STATE.unlink(missing_ok=True)
-    say("stopped")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -1,4 +1,5 @@
-"""`down` and `status` of the local stack: read the state file `up` keeps, stop in order, report."""
+"""Stopping the local stack and looking at it: `down` and `status` read the state file `up` keeps; `shutdown`
+stops a stack in order from within; `clear_leftovers` cleans up after one that was killed."""
 
 from __future__ import annotations
 
@@ -8,15 +9,20 @@ import time
 
 from deploy import infra
 from deploy.stack_model import (
+    LOCAL,
     ROOT,
     SERVICES,
+    STATE,
     STOP_GRACE,
+    Stack,
+    StackError,
     http_status,
     pg_datadir,
     read_state,
+    state_running,
     stop_recorded,
 )
-from deploy.supervisor import alive, say, started_from, stop_pids
+from deploy.supervisor import alive, running_with, say, started_from, stop_pids
 
 
 def down() -> int:
@@ -93,3 +99,47 @@ def status() -> int:
     return 0
 
 
+def clear_leftovers() -> None:
+    """Refuse a second stack; clean up after one that was killed without running its shutdown."""
+    state = read_state()
+    if state is not None:
+        if state_running(state):
+            raise StackError(f"a stack is already running ({state['mode']}, see {STATE}); "
+                             "stop it with deploy/down or look with `python -m deploy.stack status`")
+        say("cleaning up what a previous stack left behind")
+        stop_recorded(state)
+    # Two brokers on one data dir corrupt each other's metadata; find one by its config path even unrecorded.
+    for config in [LOCAL / "kafka" / "server.properties", *LOCAL.glob("kafka-cluster/node-*/server.properties")]:
+        for pid in running_with("kafka.Kafka", str(config)):
+            say(f"stopping a Kafka (pid {pid}) left running on {config.parent}")
+            stop_pids([("kafka", pid, str(config))], 30)
+    pidfile = pg_datadir() / "postmaster.pid"
+    if pidfile.exists():
+        # A postmaster that outlived its stack still holds the data dir; pg_ctl stop clears a stale pid file too.
+        lines = pidfile.read_text().splitlines()
+        port = int(lines[3]) if len(lines) > 3 and lines[3].isdigit() else 0
+        infra.PostgresServer(pg_datadir(), port).stop()
+
+
+def shutdown(stack: Stack) -> None:
+    """Services first (they flush to Kafka and PostgreSQL), then Kafka, then PostgreSQL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the cleanup short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    say("stopping services")
+    stop_pids([(c.name, c.proc.pid, c.marker) for c in stack.children if c.proc], STOP_GRACE)
+    for child in stack.children:
+        if child.proc is not None:
+            child.proc.wait()  # reap, so no zombie stays behind while Kafka stops
+    if stack.keycloak is not None:
+        say("stopping Keycloak")
+        stack.keycloak.stop()
+    if stack.proxy is not None:
+        stack.proxy.cleanup()
+    if stack.kafka is not None:
+        say("stopping Kafka")
+        stack.kafka.stop()
+    if stack.pg is not None:
+        say("stopping PostgreSQL")
+        stack.pg.stop()
+    STATE.unlink(missing_ok=True)
+    say("stopped")

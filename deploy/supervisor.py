@@ -194,3 +194,9 @@ def started_from(folder: Path, markers: tuple[str, ...]) -> list[tuple[str, int,
                 found.append((marker, pid, marker))
                 break
     return found
+
+
+def running_with(*markers: str) -> list[int]:
+    """Pids of the processes whose command line carries every one of `markers` (e.g. a Kafka on one config)."""
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and all(alive(int(entry.name), marker) for marker in markers)]
