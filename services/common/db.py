@@ -36,6 +36,11 @@ def open_pool(settings: Settings, *, name: str | None = None) -> ConnectionPool:
 # opened by the HTTP layer, so the stored response commits together with
 # the state change and its events (see services.common.idempotency).
 request_connection: ContextVar[psycopg.Connection[Any] | None] = ContextVar("request_connection", default=None)
+# The HTTP layer also sets a savepoint right after its claim, in the same round trip (True while unused): the
+# request's first unit of work takes it as its own instead of paying a round trip for SAVEPOINT and another
+# for RELEASE (COMMIT releases it).
+REQUEST_SAVEPOINT = "request_use_case"
+request_savepoint: ContextVar[bool] = ContextVar("request_savepoint", default=False)
 
 
 @contextlib.contextmanager
@@ -46,9 +51,22 @@ def unit_of_work(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
     refused use case rolls back its own writes and nothing else.
     """
     outer = request_connection.get()
-    if outer is not None:
-        with outer.transaction():
-            yield outer
+    if outer is None:
+        with pool.connection() as conn, conn.transaction():
+            yield conn
         return
-    with pool.connection() as conn, conn.transaction():
-        yield conn
+    # The savepoint set after the claim covers exactly this unit's writes only if nothing was written on the
+    # connection since: so only for the first unit, and not inside a savepoint someone else opened
+    # (services.sessions.links wraps its own claim and the use case in one).
+    if request_savepoint.get() and not outer._num_transactions:
+        request_savepoint.set(False)
+        try:
+            yield outer
+        except BaseException:
+            # A connection that cannot roll back fails the stored response's UPDATE too: a 500, nothing kept.
+            with contextlib.suppress(psycopg.Error):
+                outer.execute(f"ROLLBACK TO SAVEPOINT {REQUEST_SAVEPOINT}")
+            raise
+        return
+    with outer.transaction():
+        yield outer

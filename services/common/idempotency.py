@@ -7,22 +7,36 @@ commit together, a retry either replays the stored response or, if the first
 attempt rolled back, runs again: never twice. A concurrent duplicate waits
 on the claim row's lock and then replays. Reusing a key for a different
 request is refused with 422.
+
+Round trips (issue 14, benchmark 1): the transaction's start, the claim and a
+savepoint for the use case go to PostgreSQL as one pipeline, and so do the
+stored response and the commit: two round trips of overhead per write, where
+one statement at a time took six (BEGIN, claim, SAVEPOINT, RELEASE, UPDATE,
+COMMIT).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, g, request
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from services.common.db import request_connection
+from services.common.db import REQUEST_SAVEPOINT, request_connection, request_savepoint
 from services.common.problems import Problem
 
+log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 _REPLAYED_HEADERS = ("Location", "Content-Type")
+_CLAIM = ("INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash)"
+          " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
+_STORE = ("UPDATE idempotency_keys SET status_code = %s, response_body = %s, response_headers = %s"
+          " WHERE principal = %s AND idem_key = %s")
 
 
 def _caller() -> str:
@@ -45,15 +59,15 @@ def _begin() -> Response | None:
                             + request.get_data()).hexdigest()
     pool: ConnectionPool = g.pool
     conn = pool.getconn()
-    tx = conn.transaction()
-    tx.__enter__()
-    g.idem = (conn, tx, caller, key)
+    g.idem = (conn, caller, key)
     g.idem_token = request_connection.set(conn)
-    claimed = conn.execute(
-        "INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING", (caller, key, request.method, request.path, digest),
-    ).rowcount
-    if claimed:
+    g.idem_savepoint = request_savepoint.set(True)
+    # One round trip: psycopg queues the implicit BEGIN before the claim; the savepoint lets the use case
+    # (db.unit_of_work) roll back its own writes and keep the claim, without a round trip of its own.
+    with conn.pipeline():
+        claim = conn.execute(_CLAIM, (caller, key, request.method, request.path, digest))
+        conn.execute(f"SAVEPOINT {REQUEST_SAVEPOINT}")
+    if claim.rowcount:
         return None
     row: dict[str, Any] | None = conn.execute(  # type: ignore[assignment]  # dict_row pool
         "SELECT request_hash, status_code, response_body, response_headers FROM idempotency_keys"
@@ -71,17 +85,28 @@ def _begin() -> Response | None:
     return response
 
 
-def _finish(*, commit: bool) -> None:
+def _finish(*, commit: bool, store: tuple[Any, ...] | None = None) -> None:
+    """End the request's transaction (with the stored response: one round trip) and return the connection."""
     state = g.pop("idem", None)
     if state is None:
         return
-    conn, tx, _, _ = state
+    conn: psycopg.Connection[Any] = state[0]
     request_connection.reset(g.pop("idem_token"))
+    request_savepoint.reset(g.pop("idem_savepoint"))
     try:
         if commit:
-            tx.__exit__(None, None, None)
+            # COMMIT as a statement of the pipeline: conn.commit() would sync once more on leaving it.
+            with conn.pipeline():
+                if store is not None:
+                    conn.execute(_STORE, store)
+                conn.execute("COMMIT", prepare=False)
         else:
-            tx.__exit__(RuntimeError, RuntimeError("rolled back"), None)
+            conn.rollback()
+    except BaseException:
+        # A connection whose pipeline or transaction failed half-way is not handed to the next request.
+        with contextlib.suppress(Exception):
+            conn.close()
+        raise
     finally:
         g.pool.putconn(conn)
 
@@ -90,21 +115,24 @@ def _complete(response: Response) -> Response:
     state = g.get("idem")
     if state is None:
         return response
-    conn, _, caller, key = state
+    _, caller, key = state
     if response.status_code >= 500:
         _finish(commit=False)  # nothing was done; a retry may run again
         return response
     headers: dict[str, Any] = {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers}
-    conn.execute(
-        "UPDATE idempotency_keys SET status_code = %s, response_body = %s, response_headers = %s"
-        " WHERE principal = %s AND idem_key = %s",
-        (response.status_code, response.get_data(), Jsonb(headers), caller, key))
-    _finish(commit=True)
+    _finish(commit=True, store=(response.status_code, response.get_data(), Jsonb(headers), caller, key))
     return response
+
+
+def _teardown(exc: BaseException | None) -> None:
+    # An exception that escaped every handler: roll back, return the connection.
+    try:
+        _finish(commit=False)
+    except Exception:  # the connection was closed and dropped; the request's own error is what counts
+        log.warning("idempotency: rollback failed after an unhandled error", exc_info=True)
 
 
 def install(app: Flask) -> None:
     app.before_request(_begin)
     app.after_request(_complete)
-    # An exception that escaped every handler: roll back, return the connection.
-    app.teardown_request(lambda exc: _finish(commit=False))
+    app.teardown_request(_teardown)

@@ -135,11 +135,14 @@ def get_company(conn: Conn, company_id: UUID, *, lock: bool = False) -> Row | No
     return conn.execute(f"SELECT * FROM companies WHERE id = %s{suffix}", (company_id,)).fetchone()
 
 
-def set_directors(conn: Conn, company_id: UUID, directors: list[tuple[UUID, str]]) -> None:
-    conn.execute("DELETE FROM company_directors WHERE company_id = %s", (company_id,))
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO company_directors (company_id, person_id, role, position) VALUES (%s, %s, %s, %s)",
-                        [(company_id, pid, role, i) for i, (pid, role) in enumerate(directors)])
+def set_directors(conn: Conn, company_id: UUID, directors: list[tuple[UUID, str]], *, new: bool = False) -> None:
+    """Replace the company's directors (a `new` company has none to delete); one INSERT for all of them."""
+    if not new:
+        conn.execute("DELETE FROM company_directors WHERE company_id = %s", (company_id,))
+    if directors:
+        conn.execute("INSERT INTO company_directors (company_id, person_id, role, position) SELECT %s, t.person_id,"
+                     " t.role, t.n - 1 FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS t(person_id, role, n)",
+                     (company_id, [p for p, _ in directors], [r for _, r in directors]))
 
 
 def directors_of(conn: Conn, company_ids: list[UUID], *, share: bool = False) -> list[Row]:
@@ -250,10 +253,14 @@ _DELEGATE_VIEW = ("SELECT d.*, p.name, p.email, p.phone, p.language FROM delegat
                   " JOIN persons p ON p.id = d.person_id")
 
 
-def insert_delegate(conn: Conn, enrolment_id: UUID, person_id: UUID, job_level: str, below: bool,
-                    delegated_on: Any) -> None:
-    conn.execute("INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
-                 " VALUES (%s, %s, %s, %s, %s)", (enrolment_id, person_id, job_level, below, delegated_on))
+def insert_delegate(conn: Conn, person: Row, enrolment_id: UUID, job_level: str, below: bool,
+                    delegated_on: Any) -> Row:
+    """Insert; the row as get_delegate reads it (with the person's fields), without reading it back."""
+    row = conn.execute("INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
+                       " VALUES (%s, %s, %s, %s, %s) RETURNING *",
+                       (enrolment_id, person["id"], job_level, below, delegated_on)).fetchone()
+    assert row is not None
+    return {**row, **{k: person[k] for k in ("name", "email", "phone", "language")}}
 
 
 def get_delegate(conn: Conn, enrolment_id: UUID, person_id: UUID) -> Row | None:

@@ -164,13 +164,17 @@ class Address(Schema):
     city = fields.String(load_default="", validate=validate.Length(max=100))
 
 
+_NO_ADDRESS: dict[str, Any] = Address().load({})
+
+
 class CompanyIn(Schema):
     name = fields.String(required=True, validate=_NAME)
     # The pattern states the rule in the OpenAPI document; check_kvk gives the message.
     kvk_number = fields.String(required=True, metadata={"pattern": "^[0-9]{8}$",
                                                         "description": "KvK number: exactly 8 digits"})
     region = Region(required=True)
-    address = fields.Nested(Address, load_default=lambda: Address().load({}))
+    # A fresh copy of the empty address (built once: a schema per request cost a write ~0.1 ms, issue 14).
+    address = fields.Nested(Address, load_default=lambda: dict(_NO_ADDRESS))
     size = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(COMPANY_SIZES))
     directors = fields.List(fields.Nested(DirectorIn), load_default=list,
                             validate=[validate.Length(max=5), distinct_emails])

@@ -173,6 +173,32 @@ def test_a_failed_request_does_not_burn_its_idempotency_key(app: Flask, client: 
     assert replay.status_code == 422 and replay.headers["Idempotent-Replayed"] == "true"
 
 
+def test_a_refused_use_case_keeps_its_key_and_stored_answer_but_none_of_its_writes(
+        app: Flask, client: FlaskClient) -> None:
+    """The 409 comes after the contact person was inserted: the savepoint after the claim undoes that insert,
+    the claim and the stored 409 commit, and the next request on the same pooled connection starts clean."""
+    settings = app.config["SETTINGS"]
+    assert client.post("/api/v1/companies", json=company(), headers=admin(app)).status_code == 201
+
+    def persons() -> int:
+        with psycopg.connect(settings.database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM persons").fetchone()
+            return int(row[0]) if row else 0
+
+    before = persons()
+    contact = {"name": "Els de Boer", "email": "els@example.nl"}
+    headers = {**admin(app), "Idempotency-Key": "dup-kvk-1"}
+    refused = client.post("/api/v1/companies", json=company(name="Other", contact_person=contact), headers=headers)
+    assert refused.status_code == 409 and persons() == before
+    replay = client.post("/api/v1/companies", json=company(name="Other", contact_person=contact), headers=headers)
+    assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.get_json() == refused.get_json()
+    again = client.post("/api/v1/companies", json=company(kvk_number="87654321", contact_person=contact),
+                        headers={**admin(app), "Idempotency-Key": "after-dup-1"})
+    assert again.status_code == 201 and persons() == before + 1
+    assert len(outbox_types(settings)) == 2
+
+
 def test_health_metrics_openapi_and_docs(app: Flask, client: FlaskClient) -> None:
     assert client.get("/livez").get_json()["status"] == "ok"
     ready = client.get("/readyz")

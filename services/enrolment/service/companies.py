@@ -20,17 +20,24 @@ class Companies(UseCases):
 
     def register_company(self, data: Row) -> Row:
         with unit_of_work(self.pool) as conn:
-            contact_id = self._new_person(conn, data["contact_person"]) if data.get("contact_person") else None
+            given = data.get("contact_person")
+            contact = db.insert_person(conn, uuid.uuid4(), given) if given else None
+            contact_id = contact["id"] if contact else None
             row = db.insert_company(conn, uuid.uuid4(), {**data, "contact_person_id": contact_id})
             if row is None:
                 raise Conflict(f"a company with KvK number {data['kvk_number']} is already registered",
                                invalid_params=[{"name": "kvk_number", "reason": "already registered"}])
-            db.set_directors(conn, row["id"], [(self._new_person(conn, d), d["role"]) for d in data["directors"]])
-            self.outbox.add(conn, [payloads.event("CompanyRegistered", row["id"], {
-                "company_id": str(row["id"]), "name": row["name"], "kvk_number": row["kvk_number"],
-                "region": row["region"]})])
-            audit.record(conn, "company.register", "company", str(row["id"]), {"kvk_number": row["kvk_number"]})
-            return self._company_views(conn, [row])[0]
+            directors = [(db.insert_person(conn, uuid.uuid4(), d), d["role"]) for d in data["directors"]]
+            # Statements whose results nothing waits for go to PostgreSQL in one round trip (issue 14).
+            with conn.pipeline():
+                db.set_directors(conn, row["id"], [(p["id"], role) for p, role in directors], new=True)
+                self.outbox.add(conn, [payloads.event("CompanyRegistered", row["id"], {
+                    "company_id": str(row["id"]), "name": row["name"], "kvk_number": row["kvk_number"],
+                    "region": row["region"]})])
+                audit.record(conn, "company.register", "company", str(row["id"]), {"kvk_number": row["kvk_number"]})
+            # The answer from the rows in hand: a company registered just now has no enrolments yet.
+            return self._company_view(row, [{**person_view(p), "role": role} for p, role in directors], [],
+                                      contact)
 
     def update_company(self, company_id: UUID, changes: Row) -> Row:
         with unit_of_work(self.pool) as conn:
@@ -95,7 +102,11 @@ class Companies(UseCases):
         for e in db.enrolments_of(conn, ids):
             enrolments[e["company_id"]].append(e)
         contacts = db.persons(conn, [r["contact_person_id"] for r in rows if r["contact_person_id"]])
-        return [{**r, "address": {k: r[k] for k in ("street", "postal_code", "city")},
-                 "directors": directors[r["id"]], "enrolments": enrolments[r["id"]],
-                 "contact_person": person_view(contacts[r["contact_person_id"]]) if r["contact_person_id"] else None}
+        return [Companies._company_view(r, directors[r["id"]], enrolments[r["id"]],
+                                        contacts[r["contact_person_id"]] if r["contact_person_id"] else None)
                 for r in rows]
+
+    @staticmethod
+    def _company_view(row: Row, directors: list[Row], enrolments: list[Row], contact: Row | None) -> Row:
+        return {**row, "address": {k: row[k] for k in ("street", "postal_code", "city")}, "directors": directors,
+                "enrolments": enrolments, "contact_person": person_view(contact) if contact else None}

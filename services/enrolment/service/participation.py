@@ -36,22 +36,23 @@ class Participation(UseCases):
             on = today()
             person = db.insert_person(conn, uuid.uuid4(), data)
             below = domain.below_management(data["job_level"])
-            db.insert_delegate(conn, enrolment_id, person["id"], data["job_level"], below, on)
+            row = db.insert_delegate(conn, person, enrolment_id, data["job_level"], below, on)
             activated = state != e["state"]
             e = self._set(conn, e, {"state": state, "activated_on": on}) if activated else e
             events = [payloads.participant_delegated(e, person, data["job_level"], below)]
             if replaces is not None:
-                db.remove_delegate(conn, enrolment_id, replaces, on, person["id"])
                 events.append(payloads.participant_removed(e, replaces, on, person["id"]))
             if activated:
                 events.append(payloads.company_activated(e))
-            self._share_contact(conn, person)
-            self.outbox.add(conn, events)
-            audit.record(conn, "delegate.add", "enrolment", str(enrolment_id),
-                         {"person_id": str(person["id"]), "job_level": data["job_level"],
-                          "below_management": below, "replaces": str(replaces) if replaces else None})
-            row = db.get_delegate(conn, enrolment_id, person["id"])
-            assert row is not None
+            # Statements whose results nothing waits for go to PostgreSQL in one round trip (issue 14).
+            with conn.pipeline():
+                if replaces is not None:
+                    db.remove_delegate(conn, enrolment_id, replaces, on, person["id"])
+                self._share_contact(conn, person)
+                self.outbox.add(conn, events)
+                audit.record(conn, "delegate.add", "enrolment", str(enrolment_id),
+                             {"person_id": str(person["id"]), "job_level": data["job_level"],
+                              "below_management": below, "replaces": str(replaces) if replaces else None})
             return delegate_view(row, [below_management_warning(data["job_level"])] if below else [])
 
     def remove_delegate(self, enrolment_id: UUID, person_id: UUID) -> None:
