@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.http_writes [--writes 400] [--clients 1,8,32]
 
-Starts the platform (bench.platform). For each number of concurrent clients
-it sends `--writes` POSTs in all, each with an Idempotency-Key and a
-development token, and measures writes/s and latency p50/p99:
+Starts the platform (bench.platform; the webs with deploy/gunicorn.conf.py,
+as deployed: two threaded workers each). For each number of concurrent
+clients it sends `--writes` POSTs in all, each with an Idempotency-Key and a
+development token, each client on one keep-alive connection (as a browser or
+an HTTP client library does), and measures writes/s and latency p50/p99:
 - company: POST /api/v1/companies (one director);
 - participant: POST /api/v1/enrolments/{id}/delegates (each client has
   enrolments of its own, admitted beforehand, so clients do not queue on
@@ -12,10 +14,12 @@ development token, and measures writes/s and latency p50/p99:
 Baseline: the same statements straight through psycopg from the same number
 of threads, one transaction per write, on the same database: claim the
 idempotency key, insert the state rows (person, company and its director
-link; or lock the enrolment, read the programme and current delegates,
-insert person and delegate), the outbox row, the audit row, store the
-response. What the baseline leaves out is the service itself: HTTP,
-gunicorn, Flask, authentication, validation, JSON.
+link; or lock and read the enrolment, read the programme and current
+delegates, insert person and delegate), the outbox rows (for a participant
+also the person's record for the contacts topic), the audit row, store the
+response; one statement per round trip, as plain psycopg code does. What
+the baseline leaves out is the service itself: HTTP, gunicorn, Flask,
+authentication, validation, JSON.
 Also samples the resident memory of every platform process, at rest and
 under this load (bench.memory prints that part).
 Writes bench/results/http_writes.json.
@@ -26,12 +30,15 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
+import resource
 import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -74,18 +81,30 @@ class MemorySampler(threading.Thread):
                 self.peak[label] = max(self.peak.get(label, 0.0), mb)
 
 
+_client = threading.local()
+
+
 def post(url: str, path: str, token: str, body: dict[str, Any]) -> int:
-    parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+    """One POST on this client thread's keep-alive connection (a new one when the server closed it)."""
+    conn: http.client.HTTPConnection | None = getattr(_client, "conn", None)
+    if conn is None or getattr(_client, "url", None) != url:
+        parts = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
+        _client.conn, _client.url = conn, url
     try:
         conn.request("POST", f"/api/v1{path}", body=json.dumps(body), headers={
             "Content-Type": "application/json", "Accept": "application/json", "Authorization": f"Bearer {token}",
             "Idempotency-Key": str(uuid.uuid4())})
         response = conn.getresponse()
         response.read()
-        return response.status
-    finally:
+    except (ConnectionError, http.client.HTTPException):
         conn.close()
+        _client.conn = None
+        raise
+    if response.will_close:
+        conn.close()
+        _client.conn = None
+    return response.status
 
 
 def drive(clients: int, writes: int, one: Callable[[int, int], None]) -> dict[str, Any]:
@@ -115,9 +134,82 @@ def drive(clients: int, writes: int, one: Callable[[int, int], None]) -> dict[st
         t.join()
     elapsed = time.perf_counter() - started
     flat = [x for lat in latencies for x in lat]
-    return {"clients": clients, "writes": len(flat), "errors": len(errors), "first_error": errors[:1],
-            "seconds": round(elapsed, 2), "per_s": round(len(flat) / elapsed, 1),
-            "p50_ms": round(pct(flat, 50), 1), "p99_ms": round(pct(flat, 99), 1)}
+    return summary(clients, flat, errors, elapsed)
+
+
+def summary(clients: int, latencies: list[float], errors: list[str], elapsed: float) -> dict[str, Any]:
+    return {"clients": clients, "writes": len(latencies), "errors": len(errors), "first_error": errors[:1],
+            "seconds": round(elapsed, 2), "per_s": round(len(latencies) / elapsed, 1) if elapsed else 0.0,
+            "p50_ms": round(pct(latencies, 50), 1), "p99_ms": round(pct(latencies, 99), 1),
+            "latencies": latencies, "error_list": errors}
+
+
+# -- CPU per write, per group of processes --------------------------------------------------
+def _proc_cpu(pid: int, children_too: bool = False) -> float:
+    """utime + stime (+ those of its exited children) of one process, in seconds; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children_too else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def cpu_groups(platform: Platform) -> dict[str, float]:
+    """CPU seconds so far: the enrolment web (master and workers), PostgreSQL (postmaster, its backends and the
+    backends that exited), this load generator, and the rest of the platform (other webs, the workers)."""
+    postmaster = int((platform.pg.datadir / "postmaster.pid").read_text().split()[0])
+    out = {"web": 0.0, "postgres": _proc_cpu(postmaster, children_too=True), "load generator": 0.0,
+           "rest of platform": 0.0}
+    out["postgres"] += sum(_proc_cpu(c) for c in _children(postmaster))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["load generator"] = usage.ru_utime + usage.ru_stime
+    for name, pids in platform.pids().items():
+        group = "web" if name == "enrolment-web" else "rest of platform"
+        out[group] += sum(_proc_cpu(pid) for pid in pids)
+    return out
+
+
+def _shifted(one: Callable[[int, int], None], base: list[int]) -> Callable[[int, int], None]:
+    return lambda c, n: one(c, base[c] + n)
+
+
+def interleaved(platform: Platform, clients: int, writes: int, rounds: int,
+                sides: dict[str, Callable[[int, int], None]]) -> dict[str, dict[str, Any]]:
+    """Each side's writes in `rounds` turns, the sides taking turns: load from outside this benchmark (the
+    machine is shared) then falls on both alike. `n` counts on per client across turns and sides."""
+    done = [0] * clients
+    latencies: dict[str, list[float]] = {side: [] for side in sides}
+    errors: dict[str, list[str]] = {side: [] for side in sides}
+    elapsed = dict.fromkeys(sides, 0.0)
+    cpu: dict[str, dict[str, float]] = {side: {} for side in sides}
+    for r in range(rounds):
+        chunk = writes // rounds + (1 if r < writes % rounds else 0)
+        for side, one in sides.items():
+            base = list(done)
+            before = cpu_groups(platform)
+            result = drive(clients, chunk, _shifted(one, base))
+            after = cpu_groups(platform)
+            for group, seconds in after.items():
+                cpu[side][group] = cpu[side].get(group, 0.0) + seconds - before[group]
+            for c in range(clients):
+                done[c] += chunk // clients + (1 if c < chunk % clients else 0)
+            latencies[side] += result["latencies"]
+            errors[side] += result["error_list"]
+            elapsed[side] += result["seconds"]
+    out = {}
+    for side in sides:
+        row = summary(clients, latencies[side], errors[side], elapsed[side])
+        row["cpu_ms_per_write"] = {g: round(1000 * v / max(1, row["writes"]), 2) for g, v in cpu[side].items()}
+        out[side] = row
+    return out
 
 
 # -- the same SQL, straight through psycopg ------------------------------------------------
@@ -138,7 +230,6 @@ def raw_company(conn: psycopg.Connection[Any], n: int) -> None:
                      " contact_person_id) VALUES (%s, %s, %s, %s, '', '', '', NULL, NULL)"
                      " ON CONFLICT (kvk_number) DO NOTHING RETURNING *",
                      (company_id, body["name"], body["kvk_number"], REGION)).fetchone()
-        conn.execute("DELETE FROM company_directors WHERE company_id = %s", (company_id,))
         conn.execute("INSERT INTO company_directors (company_id, person_id, role, position) VALUES (%s, %s, %s, 0)",
                      (company_id, person_id, "director"))
         conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
@@ -163,6 +254,10 @@ def raw_delegate(conn: psycopg.Connection[Any], enrolment_id: str, n: int) -> No
                      " VALUES (%s, %s, 'POST', '/api/v1/enrolments/x/delegates', %s) ON CONFLICT DO NOTHING",
                      ("bench", key, key))
         conn.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,)).fetchone()
+        conn.execute("SELECT e.*, c.name AS company_name, c.region, (SELECT count(*) FROM delegates d"
+                     " WHERE d.enrolment_id = e.id AND d.removed_on IS NULL) AS delegate_count"
+                     " FROM enrolments e JOIN companies c ON c.id = e.company_id WHERE e.id = %s",
+                     (enrolment_id,)).fetchone()
         conn.execute("SELECT p.* FROM programmes p JOIN enrolments e ON e.programme_id = p.id WHERE e.id = %s"
                      " FOR SHARE OF p", (enrolment_id,)).fetchone()
         conn.execute("SELECT * FROM delegates WHERE enrolment_id = %s AND removed_on IS NULL",
@@ -170,7 +265,12 @@ def raw_delegate(conn: psycopg.Connection[Any], enrolment_id: str, n: int) -> No
         conn.execute("INSERT INTO persons (id, name, email, phone, language) VALUES (%s, %s, %s, %s, %s) RETURNING *",
                      (person_id, body["name"], body["email"], None, "nl")).fetchone()
         conn.execute("INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
-                     " VALUES (%s, %s, %s, false, %s)", (enrolment_id, person_id, "manager", date.today()))
+                     " VALUES (%s, %s, %s, false, %s) RETURNING *",
+                     (enrolment_id, person_id, "manager", date.today())).fetchone()
+        # Two outbox rows, as the service writes: the event, and the person's record on the contacts topic.
+        conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
+                     " VALUES (%s, %s, %s, %s, %s)", (str(uuid.uuid4()), "bench.raw.contacts", str(person_id),
+                                                      "ContactDetailsChanged", json.dumps(body)))
         conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
                      " VALUES (%s, %s, %s, %s, %s)", (event["id"], "bench.raw", enrolment_id, event["type"],
                                                       json.dumps({**event, "data": body})))
@@ -178,27 +278,27 @@ def raw_delegate(conn: psycopg.Connection[Any], enrolment_id: str, n: int) -> No
                      " correlation_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                      ("bench", ["fund_admin"], "delegate.add", "enrolment", enrolment_id,
                       Jsonb({"person_id": str(person_id)}), str(uuid.uuid4())))
-        conn.execute("SELECT * FROM delegates WHERE enrolment_id = %s AND person_id = %s",
-                     (enrolment_id, person_id)).fetchone()
         conn.execute("UPDATE idempotency_keys SET status_code = 201, response_body = %s, response_headers = %s"
                      " WHERE principal = %s AND idem_key = %s",
                      (json.dumps(body).encode(), Jsonb({"Location": "/x"}), "bench", key))
 
 
-def raw_drive(url: str, clients: int, writes: int, one: Callable[[psycopg.Connection[Any], int, int], None]
-              ) -> dict[str, Any]:
-    conns = [psycopg.connect(url) for _ in range(clients)]
-    try:
-        return drive(clients, writes, lambda c, n: one(conns[c], c, n))
-    finally:
-        for conn in conns:
-            conn.close()
+def _on_connections(one: Callable[[psycopg.Connection[Any], int, int], None],
+                    conns: list[psycopg.Connection[Any]]) -> Callable[[int, int], None]:
+    """The baseline's write for client c on that client's own connection."""
+    return lambda c, n: one(conns[c], c, n)
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in ("latencies", "error_list")}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.http_writes", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--writes", type=int, default=400, help="writes per measurement")
     parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="turns in which the HTTP writes and the baseline alternate (the machine is shared)")
     args = parser.parse_args(argv)
     levels = [int(c) for c in args.clients.split(",")]
     rows: list[dict[str, Any]] = []
@@ -214,7 +314,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         programme = platform.new_programme(max_delegates=100)
         enrolments: dict[int, list[list[str]]] = {}  # clients -> each client's enrolments
         for clients in levels:
-            per_client = -(-args.writes // clients)
+            per_client = -(-2 * args.writes // clients)  # the service's and the baseline's writes, 100 per enrolment
             enrolments[clients] = []
             for c in range(clients):
                 mine = []
@@ -243,9 +343,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                        delegate_body(n)), 201),
                  lambda conn, c, n: raw_delegate(conn, enrolment_of(c, n), n)),
             ]
+            conns = [psycopg.connect(raw_url) for _ in range(clients)]
             for what, via_http, via_sql in cases:
-                service = drive(clients, args.writes, via_http)
-                base = raw_drive(raw_url, clients, args.writes, via_sql)
+                measured = interleaved(platform, clients, args.writes, args.rounds,
+                                       {"service": via_http, "baseline": _on_connections(via_sql, conns)})
+                service, base = _public(measured["service"]), _public(measured["baseline"])
                 ratio = round(service["per_s"] / base["per_s"], 2) if base["per_s"] else None
                 rows.append({"what": what, "service": service, "baseline": base, "ratio": ratio})
                 print(f"  {what + ' (HTTP)':<36} {clients:>7} {service['per_s']:>9.1f} {service['p50_ms']:>8.1f}"
@@ -254,14 +356,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 print(f"  {what + ' (same SQL, psycopg)':<36} {clients:>7} {base['per_s']:>9.1f}"
                       f" {base['p50_ms']:>8.1f} {base['p99_ms']:>8.1f} {'':>6}  {base['errors']}"
                       f" {base['first_error']}", flush=True)
+                print(f"      CPU ms per write: HTTP {_cpu_text(service)} | SQL {_cpu_text(base)}", flush=True)
+            for conn in conns:
+                conn.close()
         sampler.stop.set()
         sampler.join()
         memory["under_load_peak_mb"] = {k: round(v, 1) for k, v in sampler.peak.items()}
     print("goal: ratio >= 0.7")
-    result = {"commit": git_head(), "writes_per_measurement": args.writes, "rows": rows, "memory": memory,
-              "goal": "ratio >= 0.7"}
+    result = {"commit": git_head(), "writes_per_measurement": args.writes, "rounds": args.rounds, "rows": rows,
+              "memory": memory, "goal": "ratio >= 0.7"}
     write_results("http_writes", result)
     return result
+
+
+def _cpu_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"{group} {ms:.2f}" for group, ms in row["cpu_ms_per_write"].items())
 
 
 def _ok(status: int, expected: int) -> None:

@@ -121,7 +121,9 @@ class Stack:
 
     def _web(self, service: str) -> None:
         port = free_port()
-        self._spawn(f"{service}-web", [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "2",
+        # The deployed gunicorn settings (threaded workers, keep-alive), as the image and the local stack run them.
+        self._spawn(f"{service}-web", [GUNICORN, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                                       "--bind", f"127.0.0.1:{port}", "--workers", "2",
                                        "--control-socket", str(self.logdir / f"{service}.ctl"),
                                        f"services.{service}.app:create_app()"])
         self.urls[service] = f"http://127.0.0.1:{port}"
