@@ -12,8 +12,10 @@ from flask.testing import FlaskClient
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
+from services.common import broker
 from services.common.auth import mint
 from services.common.config import Settings
+from services.common.events import encode
 
 T = TypeVar("T")
 
@@ -53,6 +55,18 @@ def read_topic(settings: Settings, topic: str, *, at_least: int, timeout: float 
         return records
     finally:
         consumer.close()
+
+
+def publish_events(settings: Settings, events: list[dict[str, Any]]) -> None:
+    """Send events to their producers' topics keyed by subject, as the relays would, and wait for the broker."""
+    producer = broker.producer(settings)
+    try:
+        for event in events:
+            service = event["source"].rsplit("/", 1)[-1]  # /progadmin/<service>
+            producer.send(settings.topic(service), key=event["subject"].encode(), value=encode(event))
+        producer.flush(10)
+    finally:
+        producer.close()
 
 
 def bearer(settings: Settings, *roles: str, regions: list[str] | None = None, sub: str = "tester") -> dict[str, Any]:

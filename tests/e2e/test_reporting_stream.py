@@ -12,13 +12,11 @@ from typing import Any
 
 import pytest
 
-from services.common import broker
-from services.common.events import encode
 from tests.conftest import Platform
 from tests.e2e.processes import Processes
 from tests.integration.reporting.scripted import PROGRAMME_ID, build
 from tests.integration.reporting.support import Receiver, readme_verifier
-from tests.support import bearer, read_topic, wait_until
+from tests.support import bearer, publish_events, read_topic, wait_until
 
 pytestmark = pytest.mark.e2e
 SCRIPT = build()
@@ -41,16 +39,6 @@ def post(url: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, 
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def publish(platform: Platform, events: list[dict[str, Any]]) -> None:
-    settings = platform.settings("reporting")
-    producer = broker.producer(settings)
-    for event in events:
-        service = event["source"].rsplit("/", 1)[-1]
-        producer.send(settings.topic(service), key=event["subject"].encode(), value=encode(event))
-    producer.flush(10)
-    producer.close()
 
 
 @pytest.fixture
@@ -77,7 +65,7 @@ def test_reports_from_events_alone_and_a_subscriber_catches_up_without_gaps(
         assert status == 201, sub
         verify = readme_verifier()
         half = len(SCRIPT.events) // 2
-        publish(platform, SCRIPT.events[:half])
+        publish_events(platform.settings("reporting"), SCRIPT.events[:half])
 
         def delivered_first_half() -> bool:
             return len(receiver.received) >= 50
@@ -90,7 +78,7 @@ def test_reports_from_events_alone_and_a_subscriber_catches_up_without_gaps(
         assert all(verify(sub["secret"], headers, body) for headers, body in receiver.received)
         got = receiver.positions()
         assert got == list(range(1, len(got) + 1))  # in order, no gaps
-        publish(platform, SCRIPT.events[half:])
+        publish_events(platform.settings("reporting"), SCRIPT.events[half:])
 
         def report_complete() -> dict[str, Any] | None:
             _, body, _ = get(f"{base}/api/v1/programmes/{PROGRAMME_ID}/final-report", consumer)

@@ -17,11 +17,9 @@ import pytest
 from kafka import KafkaAdminClient, TopicPartition
 from psycopg import sql
 
-from services.common import broker
 from services.common.config import Settings
 from services.common.consumer import EventConsumer
 from services.common.db import open_pool
-from services.common.events import encode
 from services.common.worker import consumer_group
 from services.reporting import db
 from services.reporting.handlers import handlers
@@ -30,7 +28,7 @@ from services.reporting.service import Reporting
 from tests.conftest import Platform
 from tests.e2e.processes import ROOT
 from tests.integration.reporting.scripted import PROGRAMME_ID, build
-from tests.support import wait_until
+from tests.support import publish_events, wait_until
 
 pytestmark = pytest.mark.integration
 SCRIPT = build()
@@ -42,15 +40,6 @@ def counts(database_url: str) -> tuple[int, int, int]:
                            " (SELECT count(*) FROM processed_events)").fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])
-
-
-def publish_script(settings: Settings, sent: list[Any]) -> None:
-    producer = broker.producer(settings)
-    for event in sent:
-        service = event["source"].rsplit("/", 1)[-1]
-        producer.send(settings.topic(service), key=event["subject"].encode(), value=encode(event))
-    producer.flush(10)
-    producer.close()
 
 
 def consume_live(settings: Settings, consumer: EventConsumer, total: int) -> None:
@@ -75,7 +64,7 @@ def test_rebuild_from_the_topics_equals_the_live_projections(platform: Platform)
     rng = random.Random(6)
     sent = SCRIPT.events + rng.sample(SCRIPT.events, 40)
     rng.shuffle(sent)  # per topic and key the order differs from the script; across topics anything goes
-    publish_script(settings, sent)
+    publish_events(settings, sent)
 
     pool = open_pool(settings)
     topics = [settings.topic(s) for s in ("enrolment", "sessions", "notifications")]
@@ -122,7 +111,7 @@ def dump(database_url: str) -> dict[str, list[Any]]:
 def test_a_rebuild_refuses_when_a_topic_lost_its_oldest_records_and_changes_nothing(platform: Platform) -> None:
     platform.create_topics()
     settings = platform.settings("reporting")
-    publish_script(settings, SCRIPT.events)
+    publish_events(settings, SCRIPT.events)
     pool = open_pool(settings)
     topics = [settings.topic(s) for s in ("enrolment", "sessions", "notifications")]
     consumer = EventConsumer(settings, pool, consumer_group(settings), topics, handlers(settings))
@@ -158,12 +147,7 @@ def test_the_rebuild_publishes_what_the_live_consumer_had_not_yet(platform: Plat
     """A lagging live consumer must not leave a gap in the public stream after a rebuild."""
     platform.create_topics()
     settings = platform.settings("reporting")
-    producer = broker.producer(settings)
-    for event in SCRIPT.events[:30]:
-        service = event["source"].rsplit("/", 1)[-1]
-        producer.send(settings.topic(service), key=event["subject"].encode(), value=encode(event))
-    producer.flush(10)
-    producer.close()
+    publish_events(settings, SCRIPT.events[:30])
     from services.reporting.rebuild import rebuild
 
     result = rebuild(settings)
