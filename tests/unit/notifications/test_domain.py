@@ -15,6 +15,7 @@ from services.notifications.domain import (
     IllegalTransition,
     campaign_transition,
     in_audience,
+    invitation_reminder_time,
     language_of,
     no_coordinator_reason,
     reminder_time,
@@ -103,3 +104,10 @@ def test_domain_is_pure() -> None:
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert imported <= {"__future__", "dataclasses", "datetime", "typing"}, imported
+
+
+def test_an_invitation_reminder_comes_after_the_delay_and_never_at_or_after_the_start() -> None:
+    assert invitation_reminder_time(T0, 72, T0 + timedelta(days=10)) == T0 + timedelta(hours=72)
+    assert invitation_reminder_time(T0, 72, None) == T0 + timedelta(hours=72)  # the session is still on its way
+    assert invitation_reminder_time(T0, 72, T0 + timedelta(hours=72)) is None
+    assert invitation_reminder_time(T0, 72, T0 + timedelta(hours=10)) is None
