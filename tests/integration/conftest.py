@@ -29,9 +29,7 @@ def notifier(db_only: Platform, smtp: SmtpServer) -> Iterator[Notifier]:
     try:
         yield n
     finally:
-        if n._app is not None:
-            n._app.config["POOL"].close()
-        n.pool.close()
+        n.close()
 
 
 @pytest.fixture

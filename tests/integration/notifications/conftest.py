@@ -117,6 +117,12 @@ class Notifier:
             self._app = create_app(self.settings, self.clock)
         return self._app
 
+    def close(self) -> None:
+        """Close the pools: the app's, if a test used it, and the consumer's and sender's."""
+        if self._app is not None:
+            self._app.config["POOL"].close()
+        self.pool.close()
+
 
 def make_notifier(platform: Platform, smtp: SmtpServer, **overrides: Any) -> Notifier:
     settings = platform.settings("notifications", **{
@@ -146,9 +152,7 @@ def kafka_notifier(platform: Platform, smtp: SmtpServer) -> Iterator[Notifier]:
         stop.set()
         worker.join(timeout=30)
         n.producer.close(timeout=5)
-        if n._app is not None:
-            n._app.config["POOL"].close()
-        n.pool.close()
+        n.close()
 
 
 # `smtp` and `notifier` (on PostgreSQL only) are in tests/integration/conftest.py: cross-service tests use them too.

@@ -74,9 +74,7 @@ def refusing_notifier(db_only: Platform) -> Iterator[Notifier]:
     try:
         yield n
     finally:
-        if n._app is not None:
-            n._app.config["POOL"].close()
-        n.pool.close()
+        n.close()
         controller.stop()
 
 
