@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.live import Live, sign_in
 from tests.browser.support import check_accessibility, snap
+from tests.browser.test_sessions_pages import programme_with_people, schedule, some_day
 from tests.support import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -99,3 +100,44 @@ def test_the_fund_administrator_browses_the_delivery_log_and_the_template_previe
     expect(page.locator("#error-summary")).to_be_visible()
     check_accessibility(page, "campaign form with errors")
     snap(page, "notifications-campaign-form-errors")
+
+
+def test_the_delivery_log_names_the_waiting_list_and_cancellation_mails_in_dutch(
+        live: Live, desktop_page: Page) -> None:
+    """Issue 15's new mails on the real stack: a full session puts the second person on its waiting list (mail),
+    a coordinator cancels the first one's registration (mail; the second moves up); the log names both kinds."""
+    programme_id, people = programme_with_people(live, 2)
+    coordinator = live.dev_token("coordinator", regions=["Noord"])
+    session = schedule(live, programme_id, some_day(), capacity_min=1, capacity_max=1)
+    first, second = (ok(live.api("sessions", f"/sessions/{session['id']}/registrations", coordinator,
+                                 {"person_id": p["person_id"]}), 201) for p in people)
+    assert (first["status"], second["status"]) == ("registered", "waitlisted")
+    ok(live.api("sessions", f"/registrations/{first['id']}/cancellation", coordinator, {}))
+
+    def kinds(address: str) -> list[str]:
+        return [str(m["X-Progadmin-Kind"]) for m in live.mails(address)]
+
+    wait_until(lambda: "registration_cancelled" in kinds(people[0]["email"])
+               and {"waitlist_placement", "waitlist_promotion"} <= set(kinds(people[1]["email"])), 90,
+               interval=0.5, what="the waiting-list and cancellation mails")
+    cancelled = next(m for m in live.mails(people[0]["email"]) if m["X-Progadmin-Kind"] == "registration_cancelled")
+    assert str(cancelled["Subject"]).startswith("Afgemeld: dialoogsessie")
+    body = cancelled.get_body(preferencelist=("plain",))
+    assert body is not None and "Het programmabureau heeft uw aanmelding" in str(body.get_content())
+    assert kinds(people[0]["email"]).count("registration_cancelled") == 1
+    assert kinds(people[1]["email"]).count("waitlist_placement") == 1
+
+    page = desktop_page
+    page.set_default_timeout(30_000)
+    tag = people[0]["email"].split("-", 1)[1].split("@")[0]
+    sign_in(page, live, "beheerder", "/notifications/deliveries")
+    page.get_by_label("Ontvanger zoeken").fill(tag)
+    page.get_by_role("button", name="Filteren").click()
+    for label in ("Op de wachtlijst geplaatst", "Aanmelding geannuleerd", "Plaats vrij van wachtlijst"):
+        expect(page.get_by_role("row").filter(has_text=label)).to_have_count(1)
+    expect(page.get_by_label("Soort mail").locator("option", has_text="Herinnering uitnodiging (nog geen antwoord)")
+           ).to_have_count(1)
+    check_accessibility(page, "delivery log with the waiting-list and cancellation mails")
+    snap(page, "notifications-deliveries-answers")
+    page.set_viewport_size({"width": 390, "height": 844})
+    snap(page, "notifications-deliveries-answers-phone")
