@@ -92,11 +92,23 @@ class ParticipantRemovedV1(EnrolmentFactV1):
 
 
 # -- sessions --------------------------------------------------------------------------------
-class SessionSnapshotV1(EventData):
-    """SessionScheduled.v1 and SessionRescheduled.v1 (full snapshots with a version)."""
+class SessionFactV1(EventData):
+    """The ids every sessions event carries."""
 
     session_id = fields.UUID(required=True)
     programme_id = fields.UUID(required=True)
+
+
+class PersonInSessionV1(SessionFactV1):
+    """A person of a company in a session: invitations and places."""
+
+    person_id = fields.UUID(required=True)
+    company_id = fields.UUID(required=True)
+
+
+class SessionSnapshotV1(SessionFactV1):
+    """SessionScheduled.v1 and SessionRescheduled.v1 (full snapshots with a version)."""
+
     type = fields.String(required=True)
     region = fields.String(required=True)
     format = fields.String(required=True)
@@ -110,15 +122,11 @@ class SessionSnapshotV1(EventData):
     version = fields.Integer(required=True)
 
 
-class SessionCancelledV1(EventData):
-    session_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
+class SessionCancelledV1(SessionFactV1):
     version = fields.Integer(required=True)
 
 
-class SessionHeldV1(EventData):
-    session_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
+class SessionHeldV1(SessionFactV1):
     type = fields.String(required=True)
     region = fields.String(required=True)
     attended = fields.Integer(required=True)
@@ -126,14 +134,10 @@ class SessionHeldV1(EventData):
     excused = fields.Integer(required=True)
 
 
-class PlaceV1(EventData):
+class PlaceV1(PersonInSessionV1):
     """ParticipantRegistered, ParticipantWaitlisted, WaitlistPromoted."""
 
-    session_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
     registration_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
-    company_id = fields.UUID(required=True)
 
 
 class RegistrationCancelledV1(PlaceV1):
@@ -145,17 +149,11 @@ class AttendanceRecordedV1(PlaceV1):
     attendance = fields.String(required=True)
 
 
-class ParticipantInvitedV1(EventData):
-    session_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
+class ParticipantInvitedV1(PersonInSessionV1):
     invitation_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
-    company_id = fields.UUID(required=True)
 
 
-class EvaluationSubmittedV1(EventData):
-    session_id = fields.UUID(required=True)
-    programme_id = fields.UUID(required=True)
+class EvaluationSubmittedV1(SessionFactV1):
     evaluation_id = fields.UUID(required=True)
     person_id = fields.UUID(required=True)
     company_id = fields.UUID(load_default=None)
