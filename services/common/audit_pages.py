@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from services.common import audit
 from services.common.i18n import t
+from services.common.nav import ROLE_NAMES
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 
@@ -67,8 +68,10 @@ ACTIONS = {
 }
 DETAIL_NAMES = {"removed": ("verwijderd", "removed"), "retention_days": ("bewaartermijn (dagen)", "retention (days)"),
                 "reason": ("reden", "reason"), "invited": ("uitgenodigd", "invited"), "late": ("te laat", "late"),
-                "rows": ("regels", "rows"), "kind": ("soort", "kind"), "what": ("wat", "what")}
-HIDDEN_DETAILS = ("table", "cleared", "older_than")  # for the API's readers; the page says it in words
+                "rows": ("gevonden rijen", "rows found"), "kind": ("soort", "kind"), "what": ("wat", "what"),
+                "role": ("rol", "role"), "registered": ("aangemeld", "registered")}
+# For the API's readers; the page names the subject (a retention rule by its name) and says the rest in words.
+HIDDEN_DETAILS = ("table", "cleared", "older_than", "what")
 
 
 def label(kinds: dict[str, tuple[str, str]], code: str) -> str:
@@ -84,6 +87,8 @@ def details_text(details: dict[str, Any]) -> str:
             continue
         if isinstance(value, bool):
             value = t("ja", "yes") if value else t("nee", "no")
+        elif key == "role" and value in ROLE_NAMES:
+            value = t(*ROLE_NAMES[str(value)]).lower()
         parts.append(f"{label(DETAIL_NAMES, key)}: {value}")
     return ", ".join(parts)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from services.common import audit_pages
 from services.common.i18n import t
 from services.enrolment import domain
 
@@ -64,7 +65,8 @@ SESSION_TYPES: dict[str, Pair] = {"dialogue": ("Dialoogsessies", "Dialogue sessi
                                   "intervision": ("Intervisiesessies", "Intervision sessions"),
                                   "workshop": ("Workshops", "Workshops"), "kick_off": ("Kick-offs", "Kick-offs")}
 SUBJECT_TYPES: dict[str, Pair] = {"programme": ("Programma", "Programme"), "company": ("Bedrijf", "Company"),
-                                  "enrolment": ("Inschrijving", "Enrolment"), "person": ("Persoon", "Person")}
+                                  "enrolment": ("Inschrijving", "Enrolment"), "person": ("Persoon", "Person"),
+                                  "retention_rule": ("Bewaartermijn", "Retention period")}
 ACTIONS: dict[str, Pair] = {
     "programme.create": ("Programma aangemaakt", "Programme created"),
     "programme.update": ("Programma gewijzigd", "Programme changed"),
@@ -84,6 +86,8 @@ ACTIONS: dict[str, Pair] = {
     "delegate.remove": ("Deelnemer afgemeld", "Participant removed"),
     "follow_up.record": ("Borging vastgelegd", "Follow-up recorded"),
     "person.erase": ("Persoonsgegevens gewist", "Personal data erased"),
+    "person.export_all": ("Alle persoonsgegevens opgevraagd", "All personal data exported"),
+    "retention.applied": ("Bewaartermijn toegepast", "Retention period applied"),
 }
 KINDS: dict[str, dict[str, Pair]] = {
     "state": STATES, "programme_status": PROGRAMME_STATUS, "commitment": COMMITMENTS, "job_level": JOB_LEVELS,
@@ -153,6 +157,6 @@ def audit_details(details: dict[str, object]) -> str:
             parts.append(f"KvK {value}")
         elif key == "fields" and isinstance(value, list):
             parts.append(t("gewijzigd: ", "changed: ") + ", ".join(str(v) for v in value))
-        else:
-            parts.append(f"{key}: {value}")
+        else:  # the words every service's audit page uses (retention, exports, ...)
+            parts.append(audit_pages.details_text({key: value}))
     return ", ".join(p for p in parts if p)
