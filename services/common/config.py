@@ -60,11 +60,6 @@ def env_flag(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _secret(service: str, name: str, default: str) -> str:
-    """A secret's value for `service`: empty for a service that does not use it (never read)."""
-    return os.environ.get(name, default) if service in SECRET_USERS[name] else ""
-
-
 def with_pg_tls(url: str, tls: dict[str, str]) -> str:
     """`url` with the TLS parameters added; parameters the URL itself carries win (the more specific)."""
     wanted = {k: v for k, v in tls.items() if v}
@@ -136,45 +131,8 @@ class Settings:
     db_pool_max: int = 10
     db_acquire_timeout_s: float = 5.0
     log_level: str = "INFO"
-    # Signed links in mails (participants and directors have no login).
-    link_secret: str = DEV_LINK_SECRET
-    link_ttl_hours: int = 24 * 14
-    # Where people reach each service from outside (links in mails).
+    # Where people reach each service from outside (links in mails, the pages' navigation).
     public_urls: dict[str, str] = field(default_factory=dict)
-    # Outgoing mail (notifications).
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_security: str = "none"  # none | starttls | tls
-    smtp_username: str = ""
-    smtp_password: str = ""
-    mail_from: str = "Programmabureau <programma@progadmin.local>"
-    # Notifications: delivery retries, reminders, digests, at-risk alerts.
-    mail_max_attempts: int = 5
-    smtp_ca_file: str = ""  # trust a private CA for STARTTLS/TLS (empty: the system's CAs)
-    mail_retry_base_seconds: int = 30
-    mail_sender_poll_ms: int = 1000
-    mail_sending_lease_seconds: int = 600
-    mail_reminder_hours: int = 48
-    mail_digest_days: int = 14
-    mail_at_risk_threshold: int = 3
-    # An invitee who has not answered hears again this long after the invitation (never after the start).
-    mail_invitation_reminder_hours: int = 72
-    # Sessions: a cancellation this close to the start is late; a session
-    # below its minimum this many days before start raises an alert (a
-    # programme's session_rules may override it); evaluations stay open
-    # this many days after a session; the below-minimum check's pace.
-    sessions_late_cancel_hours: int = 48
-    sessions_below_minimum_days: int = 7
-    sessions_evaluation_days: int = 14
-    sessions_check_interval_s: int = 60
-    # Reporting: pseudonyms in the external event stream, the smallest group
-    # whose evaluation average is shown, webhook delivery (retry window, timeout, pace).
-    reporting_pseudonym_secret: str = DEV_PSEUDONYM_SECRET
-    # The smallest group whose evaluation average is shown (sessions and reporting alike).
-    evaluation_min_group: int = 3
-    reporting_webhook_retry_hours: int = 24
-    reporting_webhook_timeout_s: int = 10
-    reporting_webhook_poll_ms: int = 1000
     extra: dict[str, Any] = field(default_factory=dict)
     # The largest request body any service reads (413 above it).
     max_body_bytes: int = 1024 * 1024
@@ -284,36 +242,9 @@ class Settings:
             "db_pool_max": env_int("PROGADMIN_DB_POOL_MAX", 10),
             "db_acquire_timeout_s": float(os.environ.get("PROGADMIN_DB_ACQUIRE_TIMEOUT_S") or 5),
             "log_level": os.environ.get("PROGADMIN_LOG_LEVEL", "INFO"),
-            "link_secret": _secret(service, "PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
-            "link_ttl_hours": env_int("PROGADMIN_LINK_TTL_HOURS", 24 * 14),
             "public_urls": {s: os.environ.get(f"PROGADMIN_{s.upper()}_PUBLIC_URL")
                             or f"http://127.0.0.1:{os.environ.get(f'PROGADMIN_{s.upper()}_PORT', DEFAULT_PORTS[s])}"
                             for s in SERVICES},
-            "smtp_host": os.environ.get("PROGADMIN_SMTP_HOST", "127.0.0.1"),
-            "smtp_port": env_int("PROGADMIN_SMTP_PORT", 8025),
-            "smtp_security": os.environ.get("PROGADMIN_SMTP_SECURITY", "none"),
-            "smtp_username": _secret(service, "PROGADMIN_SMTP_USERNAME", ""),
-            "smtp_password": _secret(service, "PROGADMIN_SMTP_PASSWORD", ""),
-            "mail_from": os.environ.get("PROGADMIN_MAIL_FROM", "Programmabureau <programma@progadmin.local>"),
-            "mail_max_attempts": env_int("PROGADMIN_MAIL_MAX_ATTEMPTS", 5),
-            "smtp_ca_file": os.environ.get("PROGADMIN_SMTP_CA_FILE", ""),
-            "mail_retry_base_seconds": env_int("PROGADMIN_MAIL_RETRY_BASE_SECONDS", 30),
-            "mail_sender_poll_ms": env_int("PROGADMIN_MAIL_SENDER_POLL_MS", 1000),
-            "mail_sending_lease_seconds": env_int("PROGADMIN_MAIL_SENDING_LEASE_SECONDS", 600),
-            "mail_reminder_hours": env_int("PROGADMIN_MAIL_REMINDER_HOURS", 48),
-            "mail_digest_days": env_int("PROGADMIN_MAIL_DIGEST_DAYS", 14),
-            "mail_at_risk_threshold": env_int("PROGADMIN_MAIL_AT_RISK_THRESHOLD", 3),
-            "mail_invitation_reminder_hours": env_int("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS", 72),
-            "sessions_late_cancel_hours": env_int("PROGADMIN_SESSIONS_LATE_CANCEL_HOURS", 48),
-            "sessions_below_minimum_days": env_int("PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS", 7),
-            "sessions_evaluation_days": env_int("PROGADMIN_SESSIONS_EVALUATION_DAYS", 14),
-            "sessions_check_interval_s": env_int("PROGADMIN_SESSIONS_CHECK_INTERVAL_S", 60),
-            "reporting_pseudonym_secret": _secret(service, "PROGADMIN_REPORTING_PSEUDONYM_SECRET",
-                                                  DEV_PSEUDONYM_SECRET),
-            "evaluation_min_group": env_int("PROGADMIN_EVALUATION_MIN_GROUP", 3),
-            "reporting_webhook_retry_hours": env_int("PROGADMIN_REPORTING_WEBHOOK_RETRY_HOURS", 24),
-            "reporting_webhook_timeout_s": env_int("PROGADMIN_REPORTING_WEBHOOK_TIMEOUT_S", 10),
-            "reporting_webhook_poll_ms": env_int("PROGADMIN_REPORTING_WEBHOOK_POLL_MS", 1000),
             "max_body_bytes": env_int("PROGADMIN_MAX_BODY_BYTES", 1024 * 1024),
             "worker_stop_grace_s": float(os.environ.get("PROGADMIN_WORKER_STOP_GRACE_S", "3")),
             "worker_health_port": env_int("PROGADMIN_WORKER_HEALTH_PORT", -1),
@@ -352,21 +283,10 @@ class Settings:
                 raise ValueError("PROGADMIN_SESSION_SECRET must be set in production")
             if not set(self.oidc_algorithms) <= {"RS256", "ES256", "PS256", "RS384", "ES384", "RS512", "ES512"}:
                 raise ValueError("PROGADMIN_OIDC_ALGORITHMS may name only asymmetric algorithms")
-        # Only the secrets this service uses are demanded (SECRET_USERS).
-        uses = {name for name, users in SECRET_USERS.items() if self.service in users}
-        if self.env == "production" and "PROGADMIN_LINK_SECRET" in uses and self.link_secret == DEV_LINK_SECRET:
-            raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
-        if (self.env == "production" and "PROGADMIN_REPORTING_PSEUDONYM_SECRET" in uses
-                and self.reporting_pseudonym_secret == DEV_PSEUDONYM_SECRET):
-            raise ValueError("PROGADMIN_REPORTING_PSEUDONYM_SECRET must be set in production")
         if self.pg_sslmode not in ("", *PG_SSLMODES):
             raise ValueError(f"PROGADMIN_PG_SSLMODE must be one of {', '.join(PG_SSLMODES)}")
         if self.dedupe_retention_days < 1 or self.idempotency_retention_hours < 1:
             raise ValueError("PROGADMIN_DEDUPE_RETENTION_DAYS and PROGADMIN_IDEMPOTENCY_RETENTION_HOURS must be >= 1")
-        if self.mail_invitation_reminder_hours < 1:
-            raise ValueError("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS must be >= 1")
-        if self.smtp_security not in ("none", "starttls", "tls"):
-            raise ValueError("PROGADMIN_SMTP_SECURITY must be none, starttls or tls")
 
     def topic(self, service: str) -> str:
         """The event topic a service produces to: `progadmin.<service>.events`."""
@@ -391,6 +311,11 @@ class LinkSettings(Settings):
         return {**super().read_env(service),
                 "link_secret": os.environ.get("PROGADMIN_LINK_SECRET", DEV_LINK_SECRET),
                 "link_ttl_hours": env_int("PROGADMIN_LINK_TTL_HOURS", 24 * 14)}
+
+    def check(self) -> None:
+        super().check()
+        if self.env == "production" and self.link_secret == DEV_LINK_SECRET:
+            raise ValueError("PROGADMIN_LINK_SECRET must be set in production")
 
 
 def settings_type(service: str) -> type[Settings]:

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from psycopg_pool import ConnectionPool
 
 from services.common import broker, logs, pruning
-from services.common.config import Settings
+from services.common.config import S, Settings
 from services.common.consumer import EventConsumer, Handler
 from services.common.db import open_pool
 from services.common.outbox import Relay
@@ -182,13 +182,9 @@ def periodic(settings: Settings, name: str, interval_s: float, task: Callable[[C
     return pooled(settings, name, run)
 
 
-def no_loops(settings: Settings) -> dict[str, Loop]:
-    """For a worker with nothing beyond relay, consumer and pruning."""
-    return {}
-
-
-def main(service: str, consumes: list[str], handlers_factory: Callable[[Settings], dict[str, Handler]],
-         loops_factory: Callable[[Settings], dict[str, Loop]] = no_loops) -> None:
-    """Every service's `python -m services.<service>.worker`: the same pieces, plus the service's own loops."""
-    settings = Settings.from_env(service)
+def main(settings_type: type[S], consumes: list[str], handlers_factory: Callable[[S], dict[str, Handler]],
+         loops_factory: Callable[[S], dict[str, Loop]]) -> None:
+    """Every service's `python -m services.<service>.worker`: the same pieces plus the service's own loops,
+    with the service's own settings type (`services/<service>/settings.py`)."""
+    settings = settings_type.from_env()
     serve(settings, consumes, handlers_factory(settings), loops=loops_factory(settings))

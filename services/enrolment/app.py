@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.common.config import Settings
 from services.common.web import create_service_app
 from services.enrolment import pages, privacy_api
 from services.enrolment.api import BLUEPRINTS
 from services.enrolment.service import Enrolment
+from services.enrolment.settings import EnrolmentSettings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env("enrolment")
+def create_app(settings: EnrolmentSettings | None = None) -> Flask:
+    settings = settings or EnrolmentSettings.from_env()
     app, api = create_service_app(
         settings, "progadmin enrolment",
         "Programmes, companies, director intake interviews (the commitment gate), delegates, withdrawal, "

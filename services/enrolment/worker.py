@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from services.common.config import Settings
 from services.common.worker import Loop, main
 from services.enrolment.handlers import handlers
+from services.enrolment.settings import EnrolmentSettings
 
 CONSUMES: list[str] = []
 
 
-def loops(settings: Settings) -> dict[str, Loop]:
+def loops(settings: EnrolmentSettings) -> dict[str, Loop]:
     """Enrolment's own loops beside relay and pruning: none yet."""
     return {}
 
 
 if __name__ == "__main__":
-    main("enrolment", CONSUMES, handlers, loops)
+    main(EnrolmentSettings, CONSUMES, handlers, loops)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Flask
 
 from services.common import audit_pages
-from services.common.config import Settings
 from services.common.web import create_service_app
 from services.notifications import privacy
 from services.notifications.api import BLUEPRINTS
 from services.notifications.clock import Clock
 from services.notifications.pages import register_pages
 from services.notifications.service import Notifications
+from services.notifications.settings import NotificationsSettings
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
-    settings = settings or Settings.from_env("notifications")
+def create_app(settings: NotificationsSettings | None = None, clock: Clock | None = None) -> Flask:
+    settings = settings or NotificationsSettings.from_env()
     app, api = create_service_app(
         settings, "progadmin notifications",
         "Programme mail in Dutch and English over SMTP, reminders, drip campaigns and the delivery log.")

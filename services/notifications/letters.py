@@ -14,11 +14,11 @@ from typing import Any
 import psycopg
 
 from services.common import signed_links
-from services.common.config import Settings
 from services.notifications import db
 from services.notifications.calendar import intake_ics, session_ics
 from services.notifications.domain import KINDS, STAFF_PREFIX, invitation_reminder_time, language_of
 from services.notifications.rendering import render
+from services.notifications.settings import NotificationsSettings
 
 Conn = psycopg.Connection[Any]
 FALLBACK = {"nl": {"programme": "het programma", "company": "uw bedrijf"},
@@ -104,7 +104,7 @@ class Letter:
     unsubscribe_url: str | None = None
 
 
-def link(settings: Settings, service: str, action: str, subject: dict[str, str], *, now: datetime,
+def link(settings: NotificationsSettings, service: str, action: str, subject: dict[str, str], *, now: datetime,
          until: datetime | None = None) -> str:
     """A signed link to act without a login; valid until `until`, else for `link_ttl_hours` from `now`."""
     ttl = (until - now).total_seconds() if until is not None else settings.link_ttl_hours * 3600
@@ -112,14 +112,14 @@ def link(settings: Settings, service: str, action: str, subject: dict[str, str],
     return f"{settings.public_urls[service]}/api/v1/links/{action}?token={token}"
 
 
-def company_report_link(settings: Settings, programme_id: str, company_id: str, now: datetime) -> str:
+def company_report_link(settings: NotificationsSettings, programme_id: str, company_id: str, now: datetime) -> str:
     """The director's link to their company's report (served by reporting); it outlives the next digest."""
     ttl = max(settings.link_ttl_hours * 3600, 2 * settings.mail_digest_days * 86400)
     return signed_links.company_report_url(settings.link_secret, settings.public_urls["reporting"], programme_id,
                                            company_id, ttl, now=now.timestamp())
 
 
-def unsubscribe_link(settings: Settings, person_id: str) -> str:
+def unsubscribe_link(settings: NotificationsSettings, person_id: str) -> str:
     # Unsubscribing never expires in practice: a year-old digest's link must still work.
     token = signed_links.sign(settings.link_secret, "unsubscribe", {"person_id": person_id}, 5 * 365 * 86400)
     return f"{settings.public_urls['notifications']}/api/v1/unsubscribe?token={token}"
@@ -142,7 +142,7 @@ def _recipient(conn: Conn, delivery: dict[str, Any]) -> dict[str, Any]:
     return {**person, "is_staff": False}
 
 
-def compose(conn: Conn, settings: Settings, delivery: dict[str, Any], now: datetime) -> Letter:
+def compose(conn: Conn, settings: NotificationsSettings, delivery: dict[str, Any], now: datetime) -> Letter:
     """Build the mail for a delivery, or raise NotSendable saying why not."""
     kind = KINDS[delivery["kind"]]
     person = _recipient(conn, delivery)
@@ -192,8 +192,8 @@ def compose(conn: Conn, settings: Settings, delivery: dict[str, Any], now: datet
                   unsubscribe_url=links["unsubscribe"])
 
 
-def _still_unanswered(conn: Conn, settings: Settings, delivery: dict[str, Any], session: dict[str, Any] | None,
-                      now: datetime) -> None:
+def _still_unanswered(conn: Conn, settings: NotificationsSettings, delivery: dict[str, Any],
+                      session: dict[str, Any] | None, now: datetime) -> None:
     """A reminder to answer goes only to an invitee who has not answered, before the session starts, and
     `mail_invitation_reminder_hours` after their invitation actually went out."""
     standing = db.session_person(conn, delivery["session_id"], delivery["recipient_id"])
@@ -229,7 +229,8 @@ def _drip_step(conn: Conn, delivery: dict[str, Any], person_id: str, lang: str) 
             "body": step["body"].get(lang) or step["body"]["nl"]}
 
 
-def _attachments(settings: Settings, calendar: str | None, session: dict[str, Any] | None, ctx: dict[str, Any],
+def _attachments(settings: NotificationsSettings, calendar: str | None, session: dict[str, Any] | None,
+                 ctx: dict[str, Any],
                  programme_name: str, lang: str, attendee: tuple[str, str], now: datetime) -> list[Attachment]:
     if calendar in ("session", "session-cancel") and session is not None:
         cancel = calendar == "session-cancel"

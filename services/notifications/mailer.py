@@ -18,8 +18,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 
-from services.common.config import Settings
 from services.notifications.letters import Letter
+from services.notifications.settings import NotificationsSettings
 
 MESSAGE_ID_DOMAIN = "progadmin.notifications"
 
@@ -62,7 +62,7 @@ class _HeaderClasses(HeaderRegistry):
 POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
 
 
-def build_message(settings: Settings, letter: Letter, now: datetime) -> EmailMessage:
+def build_message(settings: NotificationsSettings, letter: Letter, now: datetime) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["From"] = settings.mail_from
     name, address = letter.to_name, letter.to_address
@@ -95,7 +95,7 @@ class Transport(Protocol):
 class SmtpTransport:
     """Real SMTP: plain, STARTTLS or implicit TLS, with login when configured."""
 
-    def __init__(self, settings: Settings, timeout: float = 15.0) -> None:
+    def __init__(self, settings: NotificationsSettings, timeout: float = 15.0) -> None:
         self.settings = settings
         self.timeout = timeout
         self._tls: ssl.SSLContext | None = None

@@ -25,7 +25,6 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from services.common import wakeup
-from services.common.config import Settings
 from services.common.db import unit_of_work
 from services.common.events import new_event
 from services.common.outbox import Outbox
@@ -35,12 +34,13 @@ from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import CONTACT_WAIT, retry_delay
 from services.notifications.letters import ContactNotYetKnown, NotSendable, NotYetDue, UnknownStaff, compose
 from services.notifications.mailer import PermanentFailure, SmtpTransport, TemporaryFailure, Transport, build_message
+from services.notifications.settings import NotificationsSettings
 
 log = logging.getLogger(__name__)
 
 
 class Sender:
-    def __init__(self, settings: Settings, pool: ConnectionPool, clock: Clock | None = None,
+    def __init__(self, settings: NotificationsSettings, pool: ConnectionPool, clock: Clock | None = None,
                  transport: Transport | None = None, batch_size: int = 50) -> None:
         self.settings = settings
         self.pool = pool

@@ -9,7 +9,6 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 
 from services.common import audit, signed_links
-from services.common.config import Settings
 from services.common.db import unit_of_work
 from services.common.problems import Conflict, InvalidInput
 from services.notifications import db
@@ -19,10 +18,11 @@ from services.notifications.domain import KINDS, campaign_transition
 from services.notifications.handlers import EnrolmentTriggers
 from services.notifications.rendering import Rendered, render
 from services.notifications.samples import sample_context
+from services.notifications.settings import NotificationsSettings
 
 
 class Notifications:
-    def __init__(self, settings: Settings, pool: ConnectionPool, clock: Clock | None = None) -> None:
+    def __init__(self, settings: NotificationsSettings, pool: ConnectionPool, clock: Clock | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.clock = clock or SystemClock()

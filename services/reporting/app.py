@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Flask
 
 from services.common import audit_pages
-from services.common.config import Settings
 from services.common.web import create_service_app
 from services.reporting import privacy
 from services.reporting.api import company_reports, feed, figures, programmes, subscriptions
 from services.reporting.pages import register_pages
 from services.reporting.service import Reporting
+from services.reporting.settings import ReportingSettings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env("reporting")
+def create_app(settings: ReportingSettings | None = None) -> Flask:
+    settings = settings or ReportingSettings.from_env()
     app, api = create_service_app(settings, "progadmin reporting",
                                   "Projections, the final report and event subscriptions for reporting consumers.")
     app.extensions["reporting"] = Reporting(settings, app.config["POOL"])

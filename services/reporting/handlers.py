@@ -13,12 +13,12 @@ from typing import Any
 
 import psycopg
 
-from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.events import Event
 from services.reporting import db
 from services.reporting import schemas as s
 from services.reporting.public_events import EVALUATED, PublicStream
+from services.reporting.settings import ReportingSettings
 
 Projection = Callable[[psycopg.Connection[Any], Event], None]
 
@@ -157,7 +157,7 @@ PROJECTIONS.update({E + f"{name}.v2": PROJECTIONS[E + f"{name}.v1"] for name in 
 EVALUATION_SUBMITTED = S + "EvaluationSubmitted.v1"
 
 
-def handlers(settings: Settings) -> dict[str, Handler]:
+def handlers(settings: ReportingSettings) -> dict[str, Handler]:
     """Every projection, each followed by the public event it causes (if any)."""
     stream = PublicStream(settings)
     min_responses = settings.evaluation_min_group

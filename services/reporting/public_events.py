@@ -44,9 +44,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from services.common.config import Settings
 from services.common.events import EVENT_SCHEMA_DIR, Event, event_type, new_event, validate_event
 from services.reporting.pseudonyms import pseudonym
+from services.reporting.settings import ReportingSettings
 
 SERVICE = "reporting"
 _ID_NAMESPACE = uuid.UUID("8f6a4b1e-3c2d-4e5f-9a0b-7c6d5e4f3a2b")
@@ -161,7 +161,7 @@ def public_event_id(cause: Event) -> str:
 class PublicStream:
     """Translates internal events to public ones and publishes them once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: ReportingSettings) -> None:
         self.secret = settings.reporting_pseudonym_secret
 
     def pseudonymise(self, name: str, value: Any) -> Any:

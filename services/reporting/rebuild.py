@@ -36,7 +36,6 @@ from kafka import KafkaConsumer, TopicPartition
 from psycopg.rows import dict_row
 
 from services.common import broker, logs
-from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.context import caused_by
 from services.common.events import Event, InvalidEvent, decode
@@ -44,6 +43,7 @@ from services.common.worker import consumer_group
 from services.reporting import db
 from services.reporting.handlers import handlers as reporting_handlers
 from services.reporting.sequencer import Sequencer
+from services.reporting.settings import ReportingSettings
 
 log = logging.getLogger(__name__)
 CONSUMES = ("enrolment", "sessions", "notifications")
@@ -92,7 +92,7 @@ def apply_event(conn: psycopg.Connection[Any], group: str, handlers: dict[str, H
     return True
 
 
-def _reader(settings: Settings) -> tuple[KafkaConsumer, list[TopicPartition]]:
+def _reader(settings: ReportingSettings) -> tuple[KafkaConsumer, list[TopicPartition]]:
     consumer = broker.reader(settings, client_id="progadmin-reporting-rebuild")
     partitions: list[TopicPartition] = []
     for service in CONSUMES:
@@ -108,7 +108,7 @@ def _reader(settings: Settings) -> tuple[KafkaConsumer, list[TopicPartition]]:
     return consumer, partitions
 
 
-def rebuild(settings: Settings) -> RebuildResult:
+def rebuild(settings: ReportingSettings) -> RebuildResult:
     """Drop the projections and replay every consumed topic from the beginning, in one transaction.
 
     Raises HistoryTrimmed, before touching anything, when a topic lost its oldest records.
@@ -163,7 +163,7 @@ def rebuild(settings: Settings) -> RebuildResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings.from_env("reporting")
+    settings = ReportingSettings.from_env()
     logs.configure("reporting", settings.log_level)
     try:
         result = rebuild(settings)

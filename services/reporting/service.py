@@ -15,11 +15,11 @@ from psycopg_pool import ConnectionPool
 
 from services.common import audit
 from services.common.auth import Principal
-from services.common.config import Settings
 from services.common.db import unit_of_work
 from services.common.problems import Conflict, InvalidInput
 from services.reporting import db, figures
 from services.reporting.public_events import public_type_names
+from services.reporting.settings import ReportingSettings
 from services.reporting.webhooks import (
     DEFAULT_SECRET_OVERLAP,
     Clock,
@@ -35,7 +35,7 @@ SUBSCRIPTION_NEXT = {"active": ["deactivation"], "disabled": ["activation"]}
 
 
 class Reporting:
-    def __init__(self, settings: Settings, pool: ConnectionPool, resolver: Resolver = resolve,
+    def __init__(self, settings: ReportingSettings, pool: ConnectionPool, resolver: Resolver = resolve,
                  clock: Clock = utc_now) -> None:
         self.settings = settings
         self.pool = pool

@@ -49,9 +49,9 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from services.common.config import Settings
 from services.common.events import encode
 from services.reporting import db
+from services.reporting.settings import ReportingSettings
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE = timedelta(seconds=30)
@@ -248,7 +248,7 @@ def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float,
 class Dispatcher:
     """Turns new external events into deliveries and delivers them (one pass per `tick`)."""
 
-    def __init__(self, settings: Settings, pool: ConnectionPool, clock: Clock = utc_now,
+    def __init__(self, settings: ReportingSettings, pool: ConnectionPool, clock: Clock = utc_now,
                  send: Sender = http_post, resolver: Resolver = resolve) -> None:
         self.settings = settings
         self.pool = pool

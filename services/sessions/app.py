@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask
 
 from services.common import audit_pages
-from services.common.config import Settings
 from services.common.web import create_service_app
 from services.sessions import privacy
 from services.sessions.api import read_model, registrations, sessions
@@ -13,10 +12,11 @@ from services.sessions.calendar import CalendarFeeds, calendars
 from services.sessions.links import links
 from services.sessions.pages import register_pages
 from services.sessions.service import Sessions
+from services.sessions.settings import SessionsSettings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env("sessions")
+def create_app(settings: SessionsSettings | None = None) -> Flask:
+    settings = settings or SessionsSettings.from_env()
     app, api = create_service_app(
         settings, "progadmin sessions",
         "Sessions by region, invitations, registrations, waiting lists, attendance and evaluations.")

@@ -7,17 +7,17 @@ from collections.abc import Callable
 
 from psycopg_pool import ConnectionPool
 
-from services.common.config import Settings
 from services.common.contacts import CONTACTS_TOPIC
 from services.common.worker import Loop, main, periodic
 from services.sessions.handlers import handlers
 from services.sessions.service import Sessions
+from services.sessions.settings import SessionsSettings
 
 log = logging.getLogger(__name__)
 CONSUMES = ["enrolment", CONTACTS_TOPIC]
 
 
-def below_minimum_check(settings: Settings) -> Callable[[ConnectionPool], Callable[[], None]]:
+def below_minimum_check(settings: SessionsSettings) -> Callable[[ConnectionPool], Callable[[], None]]:
     """Alert on sessions still below their minimum N days ahead (every `sessions_check_interval_s`)."""
     def job(pool: ConnectionPool) -> Callable[[], None]:
         service = Sessions(settings, pool)
@@ -30,11 +30,11 @@ def below_minimum_check(settings: Settings) -> Callable[[ConnectionPool], Callab
     return job
 
 
-def loops(settings: Settings) -> dict[str, Loop]:
+def loops(settings: SessionsSettings) -> dict[str, Loop]:
     """Sessions' own loop: the scheduled below-minimum check."""
     return {"below-minimum": periodic(settings, "checks", settings.sessions_check_interval_s,
                                       below_minimum_check(settings))}
 
 
 if __name__ == "__main__":
-    main("sessions", CONSUMES, handlers, loops)
+    main(SessionsSettings, CONSUMES, handlers, loops)

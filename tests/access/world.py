@@ -24,7 +24,7 @@ import jwt
 from flask import Flask
 
 from services.common.auth import mint
-from services.common.config import Settings
+from services.common.config import DEV_LINK_SECRET, Settings
 from services.common.signed_links import sign
 from tests.integration.enrolment.support import Api, next_kvk
 from tests.integration.reporting.scripted import PROGRAMME_ID, build, uid
@@ -50,8 +50,9 @@ def credentials(settings: Settings) -> dict[str, dict[str, str]]:
         return {"Authorization": f"Bearer {jwt.encode({**claims, **changes}, key, algorithm=algorithm)}"}
 
     unsigned = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
-    link = sign(settings.link_secret, "confirm", {"session_id": str(uuid.uuid4()), "person_id": str(uuid.uuid4())},
-                3600)
+    # A service that signs no links (enrolment) has no link secret: a link signed with the development one.
+    link = sign(getattr(settings, "link_secret", DEV_LINK_SECRET), "confirm",
+                {"session_id": str(uuid.uuid4()), "person_id": str(uuid.uuid4())}, 3600)
     return {
         "admin": token("admin", ["fund_admin"]),
         "coord_a": token("coord-a", ["coordinator"], [REGION_A]),

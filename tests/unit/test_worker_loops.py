@@ -61,12 +61,13 @@ def test_a_stop_ends_a_long_wait_between_rounds(monkeypatch: pytest.MonkeyPatch)
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_worker_module_has_the_same_shape(service: str) -> None:
-    """CONSUMES, loops(settings) and main through services.common.worker; no signals or threads by hand."""
+    """CONSUMES, loops(settings) and main through services.common.worker with the service's own settings type;
+    no signals or threads by hand."""
     module: Any = importlib.import_module(f"services.{service}.worker")
     assert isinstance(module.CONSUMES, list)
     loops = module.loops(Settings.from_env(service))
     assert isinstance(loops, dict) and all(callable(loop) for loop in loops.values())
     source = Path(module.__file__).read_text(encoding="utf-8")
-    assert f'main("{service}", CONSUMES, handlers, loops)' in source
+    assert f"main({service.capitalize()}Settings, CONSUMES, handlers, loops)" in source
     for hand_rolled in ("import signal", "threading.Thread", "while not stop", "open_pool("):
         assert hand_rolled not in source, f"{service}/worker.py: {hand_rolled} belongs in services.common.worker"

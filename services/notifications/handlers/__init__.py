@@ -19,18 +19,18 @@ they share.
 
 from __future__ import annotations
 
-from services.common.config import Settings
 from services.common.consumer import Handler
 from services.notifications.clock import Clock
 from services.notifications.handlers.base import Triggers
 from services.notifications.handlers.enrolment import EnrolmentTriggers
 from services.notifications.handlers.registrations import RegistrationTriggers
 from services.notifications.handlers.sessions import SessionTriggers
+from services.notifications.settings import NotificationsSettings
 
 __all__ = ["EnrolmentTriggers", "RegistrationTriggers", "SessionTriggers", "Triggers", "handlers"]
 
 
-def handlers(settings: Settings, clock: Clock | None = None) -> dict[str, Handler]:
+def handlers(settings: NotificationsSettings, clock: Clock | None = None) -> dict[str, Handler]:
     """Every event type notifications consumes, with its handler."""
     table: dict[str, Handler] = {}
     for part in (EnrolmentTriggers, SessionTriggers, RegistrationTriggers):

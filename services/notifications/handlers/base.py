@@ -7,7 +7,6 @@ from typing import Any
 
 import psycopg
 
-from services.common.config import Settings
 from services.common.consumer import Handler
 from services.common.events import Event
 from services.notifications import db
@@ -15,6 +14,7 @@ from services.notifications import schemas as s
 from services.notifications.alerts import address_alert
 from services.notifications.clock import Clock, SystemClock
 from services.notifications.domain import KINDS, reminder_time
+from services.notifications.settings import NotificationsSettings
 
 Conn = psycopg.Connection[Any]
 NOTIFIED_STATES = ("invited", "registered", "waitlisted")
@@ -23,7 +23,7 @@ NOTIFIED_STATES = ("invited", "registered", "waitlisted")
 class Triggers:
     """Event handlers sharing settings and a clock; each subclass handles one source of facts."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: NotificationsSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
 

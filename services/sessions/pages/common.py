@@ -16,7 +16,6 @@ from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from services.common.auth import Principal
-from services.common.config import Settings
 from services.common.i18n import t
 from services.common.problems import Problem
 from services.common.signin import page_principal
@@ -25,6 +24,7 @@ from services.sessions import domain
 # The API's role sets: who may use which page is the same as who may call the API behind it.
 from services.sessions.api import ANYONE_ON_SESSIONS, STAFF
 from services.sessions.service import Sessions
+from services.sessions.settings import SessionsSettings
 
 bp = Blueprint("session_pages", __name__)
 __all__ = ["ANYONE_ON_SESSIONS", "STAFF", "bp"]
@@ -53,8 +53,8 @@ def service() -> Sessions:
     return cast(Sessions, current_app.extensions["sessions"])
 
 
-def settings() -> Settings:
-    return cast(Settings, current_app.config["SETTINGS"])
+def settings() -> SessionsSettings:
+    return cast(SessionsSettings, current_app.config["SETTINGS"])
 
 
 def me() -> Principal:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from psycopg_pool import ConnectionPool
 
-from services.common.config import Settings
 from services.common.outbox import Outbox
 from services.sessions.service.attendance import Attendance
 from services.sessions.service.base import Clock, Context, utc_now
@@ -19,6 +18,7 @@ from services.sessions.service.invitations import Invitations
 from services.sessions.service.queries import Queries
 from services.sessions.service.registrations import Registrations
 from services.sessions.service.scheduling import Scheduling
+from services.sessions.settings import SessionsSettings
 
 __all__ = ["Sessions", "utc_now"]
 
@@ -26,7 +26,7 @@ __all__ = ["Sessions", "utc_now"]
 class Sessions:
     """The sessions service's use cases, by aggregate."""
 
-    def __init__(self, settings: Settings, pool: ConnectionPool, clock: Clock = utc_now) -> None:
+    def __init__(self, settings: SessionsSettings, pool: ConnectionPool, clock: Clock = utc_now) -> None:
         self.ctx = Context(settings, pool, Outbox(settings), clock)
         self.scheduling = Scheduling(self.ctx)
         self.invitations = Invitations(self.ctx)
@@ -37,7 +37,7 @@ class Sessions:
         self.queries = Queries(self.ctx)
 
     @property
-    def settings(self) -> Settings:
+    def settings(self) -> SessionsSettings:
         return self.ctx.settings
 
     @property

@@ -11,11 +11,11 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 from werkzeug.exceptions import NotFound
 
-from services.common.config import Settings
 from services.common.outbox import Outbox
 from services.common.problems import Conflict, InvalidInput
 from services.sessions import db, domain
 from services.sessions.db import Conn, Row
+from services.sessions.settings import SessionsSettings
 
 SERVICE = "sessions"
 Clock = Callable[[], datetime]
@@ -32,7 +32,7 @@ def utc_now() -> datetime:
 class Context:
     """Shared by every use case module; tests move `clock` to act later in a session's life."""
 
-    settings: Settings
+    settings: SessionsSettings
     pool: ConnectionPool
     outbox: Outbox
     clock: Clock

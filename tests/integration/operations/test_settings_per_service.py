@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.config import SECRET_USERS, SERVICES, Settings, with_pg_tls
+from services.common.config import SECRET_USERS, SERVICES, Settings, settings_type, with_pg_tls
 
 PRODUCTION = {
     "PROGADMIN_ENV": "production",
@@ -42,9 +42,12 @@ def test_a_service_reads_its_own_secrets_and_ignores_the_others(env: pytest.Monk
     for name, value in SECRETS.items():
         env.setenv(name, value)
     settings = Settings.from_env(service)
+    assert type(settings) is settings_type(service) and type(settings).__name__ == f"{service.capitalize()}Settings"
     for name, field in FIELDS.items():
-        expected = SECRETS[name] if service in SECRET_USERS[name] else ""
-        assert getattr(settings, field) == expected, (service, name)
+        if service in SECRET_USERS[name]:
+            assert getattr(settings, field) == SECRETS[name], (service, name)
+        else:  # its settings type has no place for another service's secret
+            assert not hasattr(settings, field), (service, name)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -73,3 +76,13 @@ def test_pg_tls_settings_reach_the_database_url(env: pytest.MonkeyPatch) -> None
     env.setenv("PROGADMIN_PG_SSLMODE", "sometimes")
     with pytest.raises(ValueError, match="PROGADMIN_PG_SSLMODE"):
         Settings.from_env("enrolment", env="test")
+
+
+def test_a_service_settings_type_is_for_that_service_only() -> None:
+    from services.notifications.settings import NotificationsSettings
+    assert NotificationsSettings.from_env(env="test").service == "notifications"
+    with pytest.raises(ValueError, match="NotificationsSettings"):
+        NotificationsSettings.from_env("sessions")
+    # The common base holds no service's own settings.
+    common = set(Settings.__dataclass_fields__)
+    assert not {f for f in common if f.startswith(("smtp_", "mail_", "sessions_", "reporting_", "link_"))}
