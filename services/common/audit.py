@@ -37,6 +37,13 @@ def record(conn: psycopg.Connection[Any], action: str, subject_type: str, subjec
          context.correlation_id.get()))
 
 
+def record_alone(pool: Any, action: str, subject_type: str, subject_id: str,
+                 details: dict[str, Any] | None = None) -> None:
+    """An audit row in a transaction of its own: for an act that changes no row of its own (issuing a link)."""
+    with pool.connection() as conn, conn.transaction():
+        record(conn, action, subject_type, subject_id, details)
+
+
 # -- reading the trail -------------------------------------------------------------------------------------
 FILTERS = ("subject_type", "subject_id", "action", "actor")
 

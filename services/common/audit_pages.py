@@ -65,13 +65,14 @@ ACTIONS = {
     "subscription.rotate_secret": ("Geheim vervangen", "Secret rotated"),
     "subscription.redeliver": ("Opnieuw bezorgd", "Redelivered"),
     "subscription.replay": ("Opnieuw afgespeeld", "Replayed"),
+    "company_report_link.create": ("Link naar bedrijfsrapport uitgegeven", "Company report link issued"),
 }
 DETAIL_NAMES = {"removed": ("verwijderd", "removed"), "retention_days": ("bewaartermijn (dagen)", "retention (days)"),
                 "reason": ("reden", "reason"), "invited": ("uitgenodigd", "invited"), "late": ("te laat", "late"),
                 "rows": ("gevonden rijen", "rows found"), "kind": ("soort", "kind"), "what": ("wat", "what"),
                 "role": ("rol", "role"), "registered": ("aangemeld", "registered")}
 # For the API's readers; the page names the subject (a retention rule by its name) and says the rest in words.
-HIDDEN_DETAILS = ("table", "cleared", "older_than", "what")
+HIDDEN_DETAILS = ("table", "cleared", "older_than", "what", "expires_at")
 
 
 def label(kinds: dict[str, tuple[str, str]], code: str) -> str:

@@ -12,7 +12,7 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 from werkzeug.exceptions import NotFound
 
-from services.common import signed_links
+from services.common import audit, signed_links
 from services.common.auth import Principal, current_principal, require_roles
 from services.common.openapi_policy import page_responses
 from services.common.schemas import PageQuery, offset_of, page
@@ -138,7 +138,11 @@ def create_report_link(programme_id: uuid.UUID, company_id: uuid.UUID) -> tuple[
     token = signed_links.sign(settings.link_secret, REPORT_LINK_ACTION,
                               {"programme_id": str(programme_id), "company_id": str(company_id)}, ttl)
     path = url_for("company_reports.view_company_report", token=token)
-    return {"url": settings.public_urls.get("reporting", "") + path, "expires_at": int(time.time()) + ttl}, 201
+    expires_at = int(time.time()) + ttl
+    # A link opens the report to whoever holds it: who issued one, for which company, is in the trail.
+    audit.record_alone(current_app.config["POOL"], "company_report_link.create", "company", str(company_id),
+                       {"programme_id": str(programme_id), "expires_at": expires_at})
+    return {"url": settings.public_urls.get("reporting", "") + path, "expires_at": expires_at}, 201
 
 
 @company_reports.get("/<token>")

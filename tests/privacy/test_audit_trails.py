@@ -77,6 +77,20 @@ def test_reporting_writes_are_in_its_trail_and_only_fund_administrators_read_it(
     assert client.get("/api/v1/audit-entries").status_code == 401
 
 
+def test_issuing_a_company_report_link_is_in_reportings_trail(apps: dict[str, Flask]) -> None:
+    from tests.integration.reporting.scripted import PROGRAMME_ID, build, uid
+    from tests.integration.reporting.support import feed_all
+    app = apps["reporting"]
+    feed_all(app.config["SETTINGS"], build().events)
+    company = uid("company", 0)
+    client = app.test_client()
+    made = client.post(f"/api/v1/programmes/{PROGRAMME_ID}/companies/{company}/report-links", headers=admin(app))
+    assert made.status_code == 201, made.get_json()
+    [entry] = entries(client, admin(app), action="company_report_link.create")["items"]
+    assert entry["subject_id"] == company and entry["details"]["programme_id"] == PROGRAMME_ID
+    assert entry["actor"] == "fleur"
+
+
 def test_the_page_shows_the_trail_in_dutch_with_a_tab_per_service(apps: dict[str, Flask]) -> None:
     app = apps["notifications"]
     client = app.test_client()
