@@ -8,6 +8,7 @@ Actions and subject kinds are named in Dutch first; a code the labels do not kno
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask_smorest import Api
@@ -26,7 +27,8 @@ SUBJECT_TYPES = {
     "session": ("Sessie", "Session"), "registration": ("Aanmelding", "Registration"),
     "calendar_feed": ("Agendakoppeling", "Calendar feed"), "company": ("Bedrijf", "Company"),
     "person": ("Persoon", "Person"), "staff": ("Medewerker", "Staff member"), "campaign": ("Campagne", "Campaign"),
-    "subscription": ("Abonnement", "Subscription"), "retention_rule": ("Bewaartermijn", "Retention period"),
+    "subscription": ("Abonnement", "Subscription"), "session_series": ("Reeks sessies", "Series of sessions"),
+    "invitation": ("Uitnodiging", "Invitation"), "retention_rule": ("Bewaartermijn", "Retention period"),
     "enrolment": ("Inschrijving", "Enrolment"), "programme": ("Programma", "Programme"),
 }
 ACTIONS = {
@@ -38,6 +40,9 @@ ACTIONS = {
     "session.attendance": ("Aanwezigheid vastgelegd", "Attendance recorded"),
     "session.close": ("Sessie afgesloten", "Session closed"),
     "session.below_minimum": ("Onder het minimum gesignaleerd", "Below minimum signalled"),
+    "session.decision": ("Besluit over doorgaan vastgelegd", "Go/no-go decision recorded"),
+    "series.schedule": ("Reeks sessies gepland", "Series of sessions scheduled"),
+    "invitation.decline": ("Uitnodiging afgeslagen", "Invitation declined"),
     "registration.create": ("Aangemeld", "Registered"),
     "registration.cancel": ("Afgezegd", "Cancelled"),
     "evaluation.submit": ("Evaluatie ingevuld", "Evaluation submitted"),
@@ -70,7 +75,12 @@ ACTIONS = {
 DETAIL_NAMES = {"removed": ("verwijderd", "removed"), "retention_days": ("bewaartermijn (dagen)", "retention (days)"),
                 "reason": ("reden", "reason"), "invited": ("uitgenodigd", "invited"), "late": ("te laat", "late"),
                 "rows": ("gevonden rijen", "rows found"), "kind": ("soort", "kind"), "what": ("wat", "what"),
-                "role": ("rol", "role"), "registered": ("aangemeld", "registered")}
+                "role": ("rol", "role"), "registered": ("aangemeld", "registered"),
+                "decision": ("besluit", "decision"), "outcome": ("uitkomst", "outcome"),
+                "count": ("aantal", "count"), "interval_weeks": ("elke zoveel weken", "every so many weeks"),
+                "region": ("regio", "region"), "attended": ("aanwezig", "attended"),
+                "no_shows": ("niet verschenen", "no-shows"), "excused": ("afgemeld", "excused"),
+                "unrecorded": ("niet vastgelegd", "not recorded")}
 # For the API's readers; the page names the subject (a retention rule by its name) and says the rest in words.
 HIDDEN_DETAILS = ("table", "cleared", "older_than", "what", "expires_at")
 
@@ -80,11 +90,20 @@ def label(kinds: dict[str, tuple[str, str]], code: str) -> str:
     return t(*pair) if pair else code
 
 
+def _is_id(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def details_text(details: dict[str, Any]) -> str:
     """An audit row's details in words; ids and long lists stay out (the row names its subject)."""
     parts = []
     for key, value in details.items():
-        if value is None or key.endswith("_id") or key in HIDDEN_DETAILS or isinstance(value, dict | list):
+        if value is None or key.endswith("_id") or key in HIDDEN_DETAILS or isinstance(value, dict | list) \
+                or _is_id(key):  # e.g. attendance per registration id: the subject's page has the names
             continue
         if isinstance(value, bool):
             value = t("ja", "yes") if value else t("nee", "no")

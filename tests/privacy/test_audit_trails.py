@@ -122,3 +122,13 @@ def test_every_service_has_the_same_trail_route_and_page(pg_server: Any, db_temp
             assert app.test_client().get("/api/v1/audit-entries", headers=admin(app)).status_code == 200, name
         finally:
             app.config["POOL"].close()
+
+
+def test_details_are_words_without_ids_or_personal_data() -> None:
+    from flask import Flask
+
+    from services.common.audit_pages import details_text
+    with Flask("words").test_request_context():
+        text = details_text({"3fa85f64-5717-4562-b3fc-2c963f66afa6": "attended", "attended": 3, "late": True,
+                             "role": "facilitator", "evaluation_id": "x", "table": "deliveries", "cleared": ["notes"]})
+    assert text == "aanwezig: 3, te laat: ja, rol: begeleider"
