@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from tests.integration.conftest import smtp  # noqa: F401 (fixture)
 from tests.integration.notifications.conftest import (  # noqa: F401 (fixtures)
     START,
     Notifier,
     SmtpServer,
     kafka_notifier,
-    smtp,
 )
 from tests.integration.notifications.programme import Company, Person, Programme, Session, staff
 from tests.support import bearer
@@ -162,6 +162,7 @@ def scenario(run: Run) -> None:  # noqa: C901 (one story, told in order)
                     waitlisted = region == "Zuid" and number == 1 and type_ == "dialogue" and person is z4.delegates[1]
                     if waitlisted:
                         p.waitlist(s, c, person)
+                        run.expect(person.email, "waitlist_placement")
                         continue
                     p.register(s, c, person)
                     cancels_in_time = region == "Zuid" and number == 1 and type_ == "dialogue" \
@@ -177,6 +178,7 @@ def scenario(run: Run) -> None:  # noqa: C901 (one story, told in order)
                 p.unregister(holder["s"], z1, z1.delegates[1])
                 p.promote(holder["s"], z4, z4.delegates[1])
             run.at(when - timedelta(days=5), swap)
+            run.expect(z1.delegates[1].email, "registration_cancelled")
             run.expect(z4.delegates[1].email, "waitlist_promotion")
             run.expect(z4.delegates[1].email, "session_reminder")
         if region == "Midden" and type_ == "intervision" and number == 1:
@@ -185,6 +187,7 @@ def scenario(run: Run) -> None:  # noqa: C901 (one story, told in order)
         late_cancel = region == "Noord" and type_ == "dialogue" and number == 3
         if late_cancel:
             run.at(when - timedelta(days=1), lambda: p.unregister(holder["s"], n1, absentee, late=True))
+            run.expect(absentee.email, "registration_cancelled")
 
         def afterwards() -> None:
             s = holder["s"]
@@ -264,7 +267,9 @@ def test_the_final_reports_programme_sends_every_mail_once_in_dutch(kafka_notifi
     assert set(statuses) <= {"sent", "cancelled", "scheduled"}, statuses  # nothing failed or lost
     assert all(r["send_after"] > END for r in log if r["status"] == "scheduled")  # only the future is left
     reasons = Counter(r["last_error"] for r in log if r["status"] == "cancelled")
-    assert set(reasons) <= {"session cancelled", "company withdrew", "registration cancelled"}, reasons
+    # "invitee answered": the reminders to answer of everyone who registered or joined the waiting list in time.
+    assert set(reasons) <= {"session cancelled", "company withdrew", "registration cancelled",
+                            "invitee answered"}, reasons
     assert n.outbox_types().count("progadmin.notifications.NotificationSent.v1") == len(ids)
 
     invitations = [m for m in messages if m["X-Progadmin-Kind"] in ("session_invitation", "session_rescheduled",
