@@ -109,6 +109,17 @@ def manageable_registration(service: Sessions, principal: Principal, registratio
     return reg
 
 
+def visible_series(service: Sessions, principal: Principal, series_id: UUID) -> Row:
+    """The series with the occurrences the caller may see; 404 when they may see none of it."""
+    row = service.series.series(series_id)
+    if row is None:
+        raise NotFound("no such series")
+    visible = [s for s in row["sessions"] if may_see(principal, s)]
+    if not visible:
+        raise NotFound("no such series")
+    return {**row, "sessions": visible}
+
+
 def may_create_feed(principal: Principal, kind: str, subject: str,
                     regions_of_person: Callable[[str], set[str]]) -> None:
     """Who may subscribe to which calendar: 403 otherwise."""

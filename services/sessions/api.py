@@ -16,6 +16,9 @@ from services.sessions.schemas import (
     AttendanceIn,
     AttendanceOut,
     CancellationIn,
+    DecisionIn,
+    DecisionOut,
+    DecisionsOut,
     DelegatePage,
     DelegateQuery,
     EvaluationIn,
@@ -24,6 +27,8 @@ from services.sessions.schemas import (
     InvitationIn,
     InvitationPage,
     InvitationsOut,
+    NeedingDecisionList,
+    NeedingDecisionQuery,
     PageQuery,
     ProgrammePage,
     RegistrationIn,
@@ -31,6 +36,8 @@ from services.sessions.schemas import (
     RegistrationPage,
     RegistrationQuery,
     RescheduleIn,
+    SeriesIn,
+    SeriesOut,
     SessionIn,
     SessionOut,
     SessionPage,
@@ -42,6 +49,8 @@ sessions = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                      description="Sessions: scheduling, invitations, registrations, attendance, evaluations")
 registrations = Blueprint("registrations", __name__, url_prefix="/api/v1/registrations",
                           description="One registration (a place or a waiting-list spot)")
+series = Blueprint("series", __name__, url_prefix="/api/v1/session-series",
+                   description="Recurring series: every occurrence is a session of its own")
 read_model = Blueprint("read_model", __name__, url_prefix="/api/v1",
                        description="What sessions knows of enrolment: programmes and delegates (ids only)")
 
@@ -112,6 +121,8 @@ def _manage(session_id: uuid.UUID) -> None:
 def reschedule_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     """Change time, place, capacity or facilitators; the whole plan is checked again."""
     _manage(session_id)
+    if body.pop("scope") == "this_and_following":
+        return _with_counts(_service().series.reschedule_rest(session_id, body))
     return _with_counts(_service().scheduling.reschedule(session_id, body))
 
 
@@ -129,8 +140,10 @@ def confirm_session(session_id: uuid.UUID) -> dict[str, Any]:
 @sessions.arguments(CancellationIn)
 @sessions.response(200, SessionOut)
 def cancel_session(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
-    """Cancel a session with a reason; every registration is cancelled with it."""
+    """Cancel a session with a reason (or, in a series, it and every open occurrence after it)."""
     _manage(session_id)
+    if body["scope"] == "this_and_following":
+        return _with_counts(_service().series.cancel_rest(session_id, body["reason"]))
     return _with_counts(_service().scheduling.cancel(session_id, body["reason"]))
 
 
@@ -215,6 +228,68 @@ def evaluation_summary(session_id: uuid.UUID) -> dict[str, Any]:
     """Number of evaluations, and the average and comments once the group is large enough to stay anonymous."""
     access.visible_session(_service(), current_principal(), session_id)
     return _service().evaluations.summary(session_id)
+
+
+@sessions.get("/needing-decision")
+@require_roles(*STAFF)
+@sessions.arguments(NeedingDecisionQuery, location="query")
+@sessions.response(200, NeedingDecisionList)
+def needing_decision(query: dict[str, Any]) -> dict[str, Any]:
+    """Go/no-go: open sessions below their minimum within their horizon (the programme's `below_minimum_days`,
+    else PROGADMIN_SESSIONS_BELOW_MINIMUM_DAYS) without a decision for their date."""
+    regions = access.region_scope(current_principal(), query.get("region"))
+    rows = _service().decisions.needing_decision(regions, query.get("region"))
+    return {"items": [session_out(r) for r in rows]}
+
+
+@sessions.post("/<uuid:session_id>/decisions")
+@require_roles(*STAFF)
+@sessions.arguments(DecisionIn)
+@sessions.response(201, DecisionOut)
+def decide(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
+    """Record a go/no-go decision (who and when) and carry it out: go confirms, cancel cancels, merge moves
+    every registration to the other session (places first come first served, else its waiting list)."""
+    principal = current_principal()
+    _manage(session_id)
+    if body.get("merge_into_session_id") is not None:
+        access.manageable_session(_service(), principal, body["merge_into_session_id"])
+    return _service().decisions.decide(session_id, body["decision"], principal.subject,
+                                       merge_into=body.get("merge_into_session_id"), reason=body.get("reason"))
+
+
+@sessions.get("/<uuid:session_id>/decisions")
+@require_roles(*ANYONE_ON_SESSIONS)
+@sessions.response(200, DecisionsOut)
+def list_decisions(session_id: uuid.UUID) -> dict[str, Any]:
+    """The go/no-go decisions taken for this session, oldest first."""
+    access.visible_session(_service(), current_principal(), session_id)
+    return {"items": _service().decisions.decisions(session_id)}
+
+
+# -- series ----------------------------------------------------------------------------
+
+
+@series.post("")
+@require_roles(*STAFF)
+@series.arguments(SeriesIn)
+@series.response(201, SeriesOut)
+def schedule_series(body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Schedule a series in one step: `count` sessions, every `interval_weeks` weeks from `start_date`, from
+    `start_time` to `end_time` local time. All are planned, or none (422 names each failing field)."""
+    principal = current_principal()
+    access.may_schedule_in(principal, body["region"])
+    row, occurrences = _service().series.schedule(body, principal.subject)
+    out = {**row, "sessions": [session_out({**s, "registered": 0, "waitlisted": 0}) for s in occurrences]}
+    return out, 201, {"Location": url_for("series.get_series", series_id=row["id"])}
+
+
+@series.get("/<uuid:series_id>")
+@require_roles(*ANYONE_ON_SESSIONS)
+@series.response(200, SeriesOut)
+def get_series(series_id: uuid.UUID) -> dict[str, Any]:
+    """A series with its occurrences (a facilitator sees only their own occurrences)."""
+    row = access.visible_series(_service(), current_principal(), series_id)
+    return {**row, "sessions": [session_out(s) for s in row["sessions"]]}
 
 
 # -- registrations --------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask import Flask
 from services.common import audit_pages
 from services.common.web import create_service_app
 from services.sessions import privacy
-from services.sessions.api import read_model, registrations, sessions
+from services.sessions.api import read_model, registrations, series, sessions
 from services.sessions.calendar import CalendarFeeds, calendars
 from services.sessions.links import links
 from services.sessions.pages import register_pages
@@ -22,7 +22,7 @@ def create_app(settings: SessionsSettings | None = None) -> Flask:
         "Sessions by region, invitations, registrations, waiting lists, attendance and evaluations.")
     app.extensions["sessions"] = Sessions(settings, app.config["POOL"])
     app.extensions["sessions.calendars"] = CalendarFeeds(app.config["POOL"], settings.public_urls.get("sessions", ""))
-    for blueprint in (sessions, registrations, read_model, calendars, links):
+    for blueprint in (sessions, series, registrations, read_model, calendars, links):
         api.register_blueprint(blueprint)
     register_pages(app)
     api.register_blueprint(privacy.blueprint)  # this service's part of a person's export

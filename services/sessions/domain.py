@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TYPES = ("dialogue", "intervision", "workshop", "kick_off", "closing")
@@ -126,3 +126,32 @@ def average(scores: list[int], min_group: int) -> float | None:
     if len(scores) < min_group:
         return None
     return round(sum(scores) / len(scores), 2)
+
+
+# -- recurring series and go/no-go -------------------------------------------------------------
+
+DECISIONS = ("go", "merge", "cancel")
+SERIES_SCOPES = ("this", "this_and_following")
+
+
+def series_dates(start_date: date, interval_weeks: int, count: int) -> list[date]:
+    """The days of a series: the start date and every `interval_weeks` weeks after it, `count` in all."""
+    return [start_date + timedelta(weeks=interval_weeks * n) for n in range(count)]
+
+
+def wall_clock(day: date, at: time) -> datetime:
+    """A naive local (Europe/Amsterdam) date and time; `to_utc` places it (each occurrence keeps 14:00 local,
+    whether summer or winter time)."""
+    return datetime.combine(day, at)
+
+
+def minutes_between(start: time, end: time) -> int:
+    """Length of a same-day slot in minutes (<= 0 when the end is not after the start)."""
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def needs_decision(*, status: str, registered: int, capacity_min: int, starts_at: datetime, now: datetime,
+                   horizon_days: int, decided_for_this_date: bool) -> bool:
+    """An open session below its minimum within the horizon, without a decision for its current date."""
+    return (status in ("planned", "confirmed") and registered < capacity_min and not decided_for_this_date
+            and below_minimum_due(starts_at, now, horizon_days))

@@ -1,6 +1,9 @@
 """Participant actions through signed, expiring, single-use links (no login).
 
 Notifications mints the links (`signed_links.sign(link_secret, action, {"session_id", "person_id"}, ttl)`).
+An answer to an invitation (confirm, cancel) is possible until the session
+starts, whatever the token's own expiry: from the start on such a link is
+expired (410). Notifications mints them to expire at the start too.
 GET shows a small page with a button and never acts: mail scanners fetch
 links. POST performs the action; the link's jti is claimed in the same
 transaction as the action, so a link works once, and a refused action
@@ -146,6 +149,12 @@ def _one_transaction() -> Iterator[Conn]:
             request_connection.reset(token)
 
 
+def _past_answering(action: str, session: Row) -> bool:
+    """Confirm and cancel answer an invitation: that is over once the session has started."""
+    service: Sessions = current_app.extensions["sessions"]
+    return action in ("confirm", "cancel") and session["starts_at"] <= service.clock()
+
+
 def _action_error(error: HTTPException, session: Row | None) -> Response:
     if _wants_json():
         return problem_response(error, request.path)
@@ -169,6 +178,8 @@ def show(action: str) -> Response:
         session = _session(conn, uuid.UUID(claims.subject["session_id"]))
     if session is None:
         return _refused("invalid")
+    if _past_answering(action, session):
+        return _refused("expired")
     title_nl, text_nl, title_en, text_en = ASK[action]
     form = {"action": request.path, "token": token, "button": BUTTONS[action], "evaluate": action == "evaluate"}
     return _page(200, title_nl, text_nl, title_en, text_en, session=session, form=form)
@@ -201,6 +212,8 @@ def act(action: str) -> Response:
     try:
         with _one_transaction() as conn:
             session = _session(conn, session_id)
+            if session is not None and _past_answering(action, session):
+                return _refused("expired")
             if not db.claim_link(conn, claims.jti, action):
                 return _refused("used")
             result = _perform(service, conn, action, session_id, person_id, evaluation)
@@ -213,7 +226,6 @@ def act(action: str) -> Response:
 
 def _perform(service: Sessions, conn: Conn, action: str, session_id: uuid.UUID, person_id: uuid.UUID,
              evaluation: dict[str, Any]) -> dict[str, Any]:
-    from werkzeug.exceptions import Conflict as HTTPConflict
 
     if action == "confirm":
         reg = service.registrations.register(session_id, person_id, by_participant=True)
@@ -232,8 +244,12 @@ def _perform(service: Sessions, conn: Conn, action: str, session_id: uuid.UUID, 
     if action == "cancel":
         live = db.live_registration(conn, session_id, person_id)
         if live is None:
-            raise HTTPConflict("U bent niet (meer) aangemeld voor deze sessie. / You are not registered for this "
-                               "session.")
+            # Invited but not registered: "I cannot attend" is the invitation's answer (not a reminder's cause).
+            service.registrations.decline(session_id, person_id)
+            return {"status": "declined", "title_nl": "U heeft de uitnodiging afgeslagen",
+                    "text_nl": "Dank voor het laten weten. U krijgt geen herinneringen meer voor deze sessie.",
+                    "title_en": "You have declined the invitation",
+                    "text_en": "Thank you for letting us know. You will get no more reminders for this session."}
         reg = service.registrations.cancel_registration(live["id"], by_participant=True)
         return {"status": "cancelled", "registration_id": str(reg["id"]), "late": bool(reg["cancel_late"]),
                 "title_nl": "U heeft afgezegd", "text_nl": "Jammer dat u er niet bij kunt zijn. Dank voor het "

@@ -47,8 +47,12 @@ def gate_refusal(standing: Row | None) -> str | None:
     return check[1] if check else None
 
 
-def take_place(conn: Conn, session: Row, person_id: UUID, company_id: UUID) -> tuple[Row, list[Event]]:
-    """Register a person: a place when one is free, else the end of the waiting list."""
+def take_place(conn: Conn, session: Row, person_id: UUID, company_id: UUID, *,
+               moved_from: UUID | None = None) -> tuple[Row, list[Event]]:
+    """Register a person: a place when one is free, else the end of the waiting list.
+
+    `moved_from`: the session they come from when a go/no-go decision merged it into this one.
+    """
     arrival = db.next_arrival(conn)
     counts = db.roster_counts(conn, session["id"])
     status = "registered" if counts["registered"] < session["capacity_max"] else "waitlisted"
@@ -57,6 +61,8 @@ def take_place(conn: Conn, session: Row, person_id: UUID, company_id: UUID) -> t
     reg = db.get_registration(conn, registration_id)
     assert reg is not None
     data = registration_data(session, reg)
+    if moved_from is not None:
+        data["moved_from_session_id"] = str(moved_from)
     if status == "registered":
         return reg, [new_event(SERVICE, "ParticipantRegistered", str(session["id"]), data)]
     return reg, [new_event(SERVICE, "ParticipantWaitlisted", str(session["id"]),

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import PageQuery, Region, page_schema
-from services.sessions.domain import ATTENDANCE, FORMATS, STATUSES, TYPES
+from services.sessions.domain import ATTENDANCE, DECISIONS, FORMATS, SERIES_SCOPES, STATUSES, TYPES
 
 _TIME_DOC = "RFC 3339 with a UTC offset, e.g. 2031-03-20T10:00:00+01:00 (a time without offset is refused)"
 # A session is led by a few people; a longer list is a mistake, not a plan.
@@ -16,14 +16,13 @@ MAX_FACILITATORS = 10
 _FACILITATORS = validate.Length(max=MAX_FACILITATORS)
 
 
-class _Plan(Schema):
+class _Where(Schema):
+    """A plan without its time: what a single session and a series share."""
+
     format = fields.String(validate=validate.OneOf(FORMATS))
     venue_address = fields.String(allow_none=True, validate=validate.Length(max=500))
     online_url = fields.Url(allow_none=True, schemes={"https", "http"})
     host_company_id = fields.UUID(allow_none=True, metadata={"description": "company hosting an on-site session"})
-    starts_at = fields.AwareDateTime(metadata={"description": _TIME_DOC})
-    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
-    ends_at = fields.AwareDateTime(metadata={"description": "alternative to duration_minutes; " + _TIME_DOC})
     capacity_min = fields.Integer(validate=validate.Range(min=0, max=1000))
     capacity_max = fields.Integer(validate=validate.Range(min=1, max=1000))
     facilitator_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), validate=_FACILITATORS,
@@ -33,6 +32,12 @@ class _Plan(Schema):
                                                             "keukentafelgesprek"})
     sequence_number = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000),
                                      metadata={"description": "number of this session in its series"})
+
+
+class _Plan(_Where):
+    starts_at = fields.AwareDateTime(metadata={"description": _TIME_DOC})
+    duration_minutes = fields.Integer(validate=validate.Range(min=1, max=24 * 60))
+    ends_at = fields.AwareDateTime(metadata={"description": "alternative to duration_minutes; " + _TIME_DOC})
 
 
 class SessionIn(_Plan):
@@ -48,8 +53,15 @@ class SessionIn(_Plan):
                                   metadata={"description": "the facilitators' user ids (token subjects)"})
 
 
+_SCOPE = {"description": "a session of a series: `this` occurrence only (default), or `this_and_following` "
+                         "(every open occurrence from this one on moves by the same number of days, to the same "
+                         "new time of day)"}
+
+
 class RescheduleIn(_Plan):
     """Only the fields that change; the result is validated as a whole."""
+
+    scope = fields.String(load_default="this", validate=validate.OneOf(SERIES_SCOPES), metadata=_SCOPE)
 
 
 class SessionOut(Schema):
@@ -70,6 +82,7 @@ class SessionOut(Schema):
     facilitator_ids = fields.List(fields.String())
     working_method = fields.String(allow_none=True)
     sequence_number = fields.Integer(allow_none=True)
+    series_id = fields.UUID(allow_none=True, metadata={"description": "the recurring series it belongs to"})
     status = fields.String(validate=validate.OneOf(STATUSES))
     cancel_reason = fields.String(allow_none=True)
     version = fields.Integer()
@@ -88,6 +101,87 @@ class SessionQuery(PageQuery):
 
 class CancellationIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    scope = fields.String(load_default="this", validate=validate.OneOf(SERIES_SCOPES),
+                          metadata={"description": "`this_and_following` cancels every open occurrence of the "
+                                                   "series from this one on"})
+
+
+class SeriesIn(_Where):
+    """A recurring series in one step: "every second Tuesday, 4 times, 14:00-16:30"."""
+
+    programme_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    region = Region(required=True, metadata={"description": "one of the programme's regions"})
+    format = fields.String(required=True, validate=validate.OneOf(FORMATS))
+    capacity_min = fields.Integer(required=True, validate=validate.Range(min=0, max=1000))
+    capacity_max = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    facilitator_ids = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list,
+                                  validate=_FACILITATORS,
+                                  metadata={"description": "the facilitators' user ids (token subjects)"})
+    start_date = fields.Date(required=True, metadata={"description": "day of the first occurrence (YYYY-MM-DD)"})
+    start_time = fields.Time(required=True, metadata={"description": "local (Europe/Amsterdam) start, HH:MM"})
+    end_time = fields.Time(required=True, metadata={"description": "local end on the same day, HH:MM"})
+    interval_weeks = fields.Integer(required=True, validate=validate.Range(min=1, max=52),
+                                    metadata={"description": "1 = every week, 2 = every second week"})
+    count = fields.Integer(required=True, validate=validate.Range(min=2, max=52),
+                           metadata={"description": "number of occurrences"})
+    sequence_number = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000),
+                                     metadata={"description": "number of the first occurrence (default 1)"})
+
+
+class SeriesOut(Schema):
+    id = fields.UUID()
+    programme_id = fields.UUID()
+    type = fields.String()
+    region = fields.String()
+    start_date = fields.Date()
+    start_time = fields.Time()
+    end_time = fields.Time()
+    interval_weeks = fields.Integer()
+    count = fields.Integer()
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sessions = fields.List(fields.Nested(SessionOut))
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS),
+                             metadata={"description": "go (it goes ahead), merge (into another session), cancel"})
+    merge_into_session_id = fields.UUID(allow_none=True, metadata={"description": "required for merge"})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=1000),
+                           metadata={"description": "required for cancel; participants are told"})
+
+
+class DecisionOut(Schema):
+    id = fields.UUID()
+    session_id = fields.UUID()
+    decision = fields.String()
+    merge_into_session_id = fields.UUID(allow_none=True)
+    reason = fields.String(allow_none=True)
+    starts_at = fields.DateTime(metadata={"description": "the date the decision was taken for"})
+    registered = fields.Integer(metadata={"description": "registered when decided"})
+    capacity_min = fields.Integer()
+    decided_by = fields.String()
+    decided_at = fields.DateTime()
+    outcome = fields.Dict(metadata={"description": "status (confirmed, cancelled, merged); for a merge the "
+                                                   "moved and not moved registrations"})
+
+
+class DecisionsOut(Schema):
+    items = fields.List(fields.Nested(DecisionOut))
+
+
+class NeedingDecisionOut(SessionOut):
+    programme_name = fields.String()
+    horizon_days = fields.Integer(metadata={"description": "days before the start a decision is due"})
+
+
+class NeedingDecisionQuery(Schema):
+    region = Region()
+
+
+class NeedingDecisionList(Schema):
+    items = fields.List(fields.Nested(NeedingDecisionOut))
 
 
 class InvitationIn(Schema):

@@ -184,6 +184,11 @@ SESSIONS: dict[str, Rule] = {
     "POST /api/v1/sessions/<uuid:session_id>/closing": MANAGE_SESSION,
     "POST /api/v1/registrations/<uuid:registration_id>/cancellation": MANAGE_SESSION,
     "POST /api/v1/sessions/<uuid:session_id>/cancellation": MANAGE_SESSION,
+    "GET /api/v1/sessions/needing-decision": STAFF,
+    "POST /api/v1/sessions/<uuid:session_id>/decisions": MANAGE_SESSION,
+    "GET /api/v1/sessions/<uuid:session_id>/decisions": SEE_SESSION,
+    "POST /api/v1/session-series": rule("A CA", hidden=""),
+    "GET /api/v1/session-series/<uuid:series_id>": SEE_SESSION,  # a facilitator sees the series of their sessions
     "GET /api/v1/programmes": SESSION_STAFF_LIST,
     "GET /api/v1/delegates": STAFF,
     # The world asks for fac_own's feed: only that facilitator and the fund administrator may make it (a

@@ -191,6 +191,14 @@ def sessions_world(app: Flask) -> World:
                             headers=coord_a), 201)
     link = sign(settings.link_secret, "confirm", {"session_id": s["id"], "person_id": in_a.people[1]}, 3600)
 
+    def series_body(facilitator: str, weeks: int) -> dict[str, Any]:
+        return {"programme_id": programme, "type": "intervision", "region": REGION_A, "format": "regional_venue",
+                "venue_address": "Stationsplein 1, Groningen", "capacity_min": 2, "capacity_max": 8,
+                "facilitator_ids": [facilitator], "start_date": (future(days=7 * weeks)).date().isoformat(),
+                "start_time": "14:00", "end_time": "16:00", "interval_weeks": 1, "count": 2}
+
+    series = ok(w.client.post("/api/v1/session-series", json=series_body(FACILITATOR, 30), headers=coord_a), 201)
+
     def fresh_session() -> dict[str, str]:
         other = session([FACILITATOR])
         reg = ok(w.register(other["id"], in_a.people[2]), 201)
@@ -203,6 +211,7 @@ def sessions_world(app: Flask) -> World:
     sid = "/api/v1/sessions/<uuid:session_id>"
     return World(
         params={"session_id": s["id"], "registration_id": registration["id"], "feed_id": feed["id"],
+                "series_id": series["id"],
                 "token": feed["token"], "action": "confirm"},
         bodies={
             "POST /api/v1/sessions": lambda: w.session_body(programme, region=REGION_A, facilitator_ids=[FACILITATOR]),
@@ -212,6 +221,8 @@ def sessions_world(app: Flask) -> World:
             f"POST {sid}/attendance": {"records": [{"registration_id": registration["id"], "attendance": "attended"}]},
             f"POST {sid}/evaluations": {"person_id": in_a.people[0], "score": 8},
             f"POST {sid}/cancellation": {"reason": "Te weinig aanmeldingen"},
+            f"POST {sid}/decisions": {"decision": "go"},
+            "POST /api/v1/session-series": lambda: series_body("fac-series-matrix", 40),
             "POST /api/v1/calendar-feeds": {"kind": "facilitator", "subject": FACILITATOR},
             "POST /sessions/<uuid:session_id>/registrations": {"person_id": in_a.people[3]},
         },
@@ -219,6 +230,7 @@ def sessions_world(app: Flask) -> World:
                "POST /api/v1/links/<any(confirm, cancel, evaluate):action>": {"token": link},
                "GET /participant/calendar.ics": {"token": link}},
         fresh={f"POST {sid}/cancellation": fresh_session, f"POST {sid}/closing": fresh_session,
+               f"POST {sid}/decisions": fresh_session,
                "POST /api/v1/registrations/<uuid:registration_id>/cancellation": fresh_session,
                "POST /sessions/<uuid:session_id>/cancel": fresh_session, "POST /sessions/<uuid:session_id>/close":
                fresh_session, "POST /registrations/<uuid:registration_id>/cancel": fresh_session,

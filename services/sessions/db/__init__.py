@@ -1,7 +1,8 @@
 """Sessions' queries (plain SQL, bound parameters), one module per aggregate.
 
 Callers use `db.<function>`; the modules are readmodel (enrolment's facts and the gate), sessions,
-registrations (with invitations, attendance, evaluations) and feeds (used links, calendar feeds).
+registrations (with invitations, attendance, evaluations), series (with go/no-go decisions) and feeds
+(used links, calendar feeds).
 """
 
 from services.sessions.db.base import LIVE, Conn, Row, count
@@ -47,15 +48,25 @@ from services.sessions.db.registrations import (
     insert_evaluation,
     insert_invitation,
     insert_registration,
+    invitation_of,
     list_invitations,
     list_registrations,
     live_registration,
     next_arrival,
     person_live_registrations_anywhere,
+    record_response,
     set_attendance,
     set_cancelled,
     set_registered,
     waitlist,
+)
+from services.sessions.db.series import (
+    decisions_of,
+    get_series,
+    insert_decision,
+    insert_series,
+    series_sessions,
+    sessions_needing_decision,
 )
 from services.sessions.db.sessions import (
     evaluation_overview,
@@ -74,6 +85,14 @@ from services.sessions.db.sessions import (
 )
 
 __all__ = [
+    "invitation_of",
+    "record_response",
+    "decisions_of",
+    "get_series",
+    "insert_decision",
+    "insert_series",
+    "series_sessions",
+    "sessions_needing_decision",
     "attended_registration",
     "LIVE",
     "Conn",

@@ -148,3 +148,15 @@ def attended_registration(conn: Conn, session_id: UUID, person_id: UUID) -> Row 
     return conn.execute(
         "SELECT company_id FROM registrations WHERE session_id = %s AND person_id = %s"
         " AND status = 'registered' AND attendance = 'attended'", (session_id, person_id)).fetchone()
+
+
+def record_response(conn: Conn, session_id: UUID, person_id: UUID, response: str, now: datetime) -> Row | None:
+    """The invitation's new answer; None when the person was not invited or the answer is unchanged."""
+    return conn.execute(
+        "UPDATE invitations SET response = %s, responded_at = %s WHERE session_id = %s AND person_id = %s"
+        " AND response IS DISTINCT FROM %s RETURNING *", (response, now, session_id, person_id, response)).fetchone()
+
+
+def invitation_of(conn: Conn, session_id: UUID, person_id: UUID) -> Row | None:
+    return conn.execute("SELECT * FROM invitations WHERE session_id = %s AND person_id = %s",
+                        (session_id, person_id)).fetchone()

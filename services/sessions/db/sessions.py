@@ -14,9 +14,10 @@ def insert_session(conn: Conn, s: Row) -> Row:
     row = conn.execute(
         "INSERT INTO sessions (id, programme_id, type, region, format, venue_address, online_url, host_company_id,"
         " starts_at, duration_minutes, capacity_min, capacity_max, facilitator_ids, working_method,"
-        " sequence_number) VALUES (%(id)s, %(programme_id)s, %(type)s, %(region)s, %(format)s, %(venue_address)s,"
-        " %(online_url)s, %(host_company_id)s, %(starts_at)s, %(duration_minutes)s, %(capacity_min)s,"
-        " %(capacity_max)s, %(facilitator_ids)s, %(working_method)s, %(sequence_number)s) RETURNING *", s).fetchone()
+        " sequence_number, series_id) VALUES (%(id)s, %(programme_id)s, %(type)s, %(region)s, %(format)s,"
+        " %(venue_address)s, %(online_url)s, %(host_company_id)s, %(starts_at)s, %(duration_minutes)s,"
+        " %(capacity_min)s, %(capacity_max)s, %(facilitator_ids)s, %(working_method)s, %(sequence_number)s,"
+        " %(series_id)s) RETURNING *", {"series_id": None, **s}).fetchone()
     assert row is not None
     return row
 

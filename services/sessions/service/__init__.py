@@ -18,6 +18,7 @@ from services.sessions.service.invitations import Invitations
 from services.sessions.service.queries import Queries
 from services.sessions.service.registrations import Registrations
 from services.sessions.service.scheduling import Scheduling
+from services.sessions.service.series import Series
 from services.sessions.settings import SessionsSettings
 
 __all__ = ["Sessions", "utc_now"]
@@ -33,7 +34,8 @@ class Sessions:
         self.registrations = Registrations(self.ctx)
         self.attendance = Attendance(self.ctx)
         self.evaluations = Evaluations(self.ctx)
-        self.decisions = Decisions(self.ctx)
+        self.decisions = Decisions(self.ctx, self.scheduling)
+        self.series = Series(self.ctx, self.scheduling)
         self.queries = Queries(self.ctx)
 
     @property

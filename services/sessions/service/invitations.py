@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 from uuid import UUID
 
 from werkzeug.exceptions import NotFound
@@ -58,7 +59,9 @@ class Invitations:
                     events.append(new_event(SERVICE, "ParticipantInvited", str(s["id"]), {
                         "session_id": str(s["id"]), "programme_id": str(s["programme_id"]),
                         "person_id": str(person["person_id"]), "company_id": str(person["company_id"]),
-                        "invitation_id": str(invitation_id)}))
+                        "invitation_id": str(invitation_id),
+                        # Answering is possible until the start: the links notifications mints expire then.
+                        "expires_at": s["starts_at"].astimezone(UTC).isoformat()}))
             self.ctx.outbox.add(conn, events)
             audit.record(conn, "session.invite", "session", str(s["id"]), {"invited": len(invited)})
             return invited

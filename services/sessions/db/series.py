@@ -1,0 +1,62 @@
+"""Recurring series and go/no-go decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from services.sessions.db.base import Conn, Row
+
+
+def insert_series(conn: Conn, s: Row) -> Row:
+    row = conn.execute(
+        "INSERT INTO session_series (id, programme_id, type, region, start_date, start_time, end_time,"
+        " interval_weeks, count, created_by) VALUES (%(id)s, %(programme_id)s, %(type)s, %(region)s,"
+        " %(start_date)s, %(start_time)s, %(end_time)s, %(interval_weeks)s, %(count)s, %(created_by)s) RETURNING *",
+        s).fetchone()
+    assert row is not None
+    return row
+
+
+def get_series(conn: Conn, series_id: UUID) -> Row | None:
+    return conn.execute("SELECT * FROM session_series WHERE id = %s", (series_id,)).fetchone()
+
+
+def series_sessions(conn: Conn, series_id: UUID, *, from_start: datetime | None = None,
+                    lock: bool = False) -> list[Row]:
+    """The series' occurrences by start (from `from_start` on), optionally locked in that order."""
+    return conn.execute(
+        "SELECT * FROM sessions WHERE series_id = %s AND (%s::timestamptz IS NULL OR starts_at >= %s)"
+        " ORDER BY starts_at, id" + (" FOR UPDATE" if lock else ""), (series_id, from_start, from_start)).fetchall()
+
+
+def insert_decision(conn: Conn, d: Row) -> Row:
+    row = conn.execute(
+        "INSERT INTO session_decisions (id, session_id, decision, merge_into_session_id, reason, starts_at,"
+        " registered, capacity_min, decided_by, decided_at) VALUES (%(id)s, %(session_id)s, %(decision)s,"
+        " %(merge_into_session_id)s, %(reason)s, %(starts_at)s, %(registered)s, %(capacity_min)s, %(decided_by)s,"
+        " %(decided_at)s) RETURNING *", d).fetchone()
+    assert row is not None
+    return row
+
+
+def decisions_of(conn: Conn, session_id: UUID) -> list[Row]:
+    return conn.execute("SELECT * FROM session_decisions WHERE session_id = %s ORDER BY decided_at, id",
+                        (session_id,)).fetchall()
+
+
+def sessions_needing_decision(conn: Conn, regions: list[str] | None, region: str | None, now: datetime,
+                              default_days: int, limit: int) -> list[Row]:
+    """Open sessions within their decision horizon, below their minimum, without a decision for their date."""
+    return conn.execute(
+        "SELECT * FROM (SELECT s.*, p.name AS programme_name, (SELECT count(*) FROM registrations r"
+        " WHERE r.session_id = s.id AND r.status = 'registered') AS registered,"
+        " COALESCE(p.below_minimum_days, %(days)s) AS horizon_days"
+        " FROM sessions s JOIN programmes p ON p.programme_id = s.programme_id"
+        " WHERE s.status IN ('planned', 'confirmed') AND s.starts_at > %(now)s"
+        " AND s.starts_at <= %(now)s + make_interval(days => COALESCE(p.below_minimum_days, %(days)s))"
+        " AND NOT EXISTS (SELECT 1 FROM session_decisions d WHERE d.session_id = s.id AND d.starts_at = s.starts_at)"
+        " AND (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
+        " AND (%(region)s::text IS NULL OR s.region = %(region)s)) x"
+        " WHERE x.registered < x.capacity_min ORDER BY x.starts_at LIMIT %(limit)s",
+        {"now": now, "days": default_days, "regions": regions, "region": region, "limit": limit}).fetchall()
