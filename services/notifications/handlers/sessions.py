@@ -105,7 +105,7 @@ class SessionTriggers(Triggers):
     def session_held(self, conn: Conn, event: Event) -> None:
         db.set_session_status(conn, event["data"]["session_id"], "held")
         db.cancel_scheduled(conn, "session held", session_id=event["data"]["session_id"],
-                            kinds=["session_reminder", "session_invitation"])
+                            kinds=["session_reminder", "session_invitation", "invitation_reminder"])
 
     def session_below_minimum(self, conn: Conn, event: Event) -> None:
         d = s.SessionBelowMinimumV1().load(event["data"])
