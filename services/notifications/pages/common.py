@@ -60,6 +60,33 @@ JOB_LEVEL_LABELS = {
 ROLE_LABELS = {"coordinator": ("Regiocoördinator", "Coordinator"), "facilitator": ("Begeleider", "Facilitator"),
                "fund_admin": ("Fondsbeheerder", "Fund administrator")}
 LANGUAGE_LABELS = {"nl": ("Nederlands", "Dutch"), "en": ("Engels", "English")}
+# Why a mail was cancelled or waits (the delivery's last_error, written in English by the worker), Dutch first.
+REASON_LABELS = {
+    "session cancelled": ("De sessie is geannuleerd", "The session was cancelled"),
+    "registration cancelled": ("De aanmelding is geannuleerd", "The registration was cancelled"),
+    "invitee answered": ("De genodigde heeft al geantwoord", "The invitee has answered"),
+    "session started before the reminder": ("De sessie begon vóór de herinnering",
+                                            "The session started before the reminder"),
+    "session starts before a reminder would be due": ("De sessie begint voordat een herinnering zinvol is",
+                                                      "The session starts before a reminder would be due"),
+    "counted from when the invitation went out": ("Wacht: telt vanaf het versturen van de uitnodiging",
+                                                  "Waiting: counted from when the invitation went out"),
+    "the invitation has not gone out yet": ("Wacht: de uitnodiging is nog niet verstuurd",
+                                            "Waiting: the invitation has not gone out yet"),
+    "session held": ("Sessie heeft plaatsgevonden", "Session held"),
+    "company withdrew": ("Bedrijf is gestopt", "Company withdrew"),
+    "person removed": ("Deelnemer afgemeld door het bedrijf", "Participant removed"),
+    "person erased": ("Gegevens gewist", "Data erased"),
+    "person withdrawn or removed": ("Deelnemer of bedrijf gestopt", "Participant or company stopped"),
+    "facilitator taken off the session": ("Begeleider van de sessie gehaald", "Facilitator taken off the session"),
+    "session moved too close for a reminder": ("Sessie te dichtbij verplaatst voor een herinnering",
+                                               "Session moved too close for a reminder"),
+    "campaign stopped": ("Campagne gestopt", "Campaign stopped"),
+    "no longer in this campaign": ("Niet meer in deze campagne", "No longer in this campaign"),
+    "company no longer taking part": ("Bedrijf doet niet meer mee", "Company no longer taking part"),
+    "no contact data for this person (yet)": ("Wacht op de contactgegevens", "Waiting for the contact details"),
+    "session not known (yet)": ("Wacht op de sessiegegevens", "Waiting for the session's details"),
+}
 
 # marshmallow's messages, Dutch first (the pages show both languages' meaning in the chosen one).
 MESSAGES = {
@@ -86,6 +113,11 @@ def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
     """The label of `key` in the page's language; the key itself when unknown."""
     entry = table.get(key or "")
     return t(entry[0], entry[1]) if entry else (key or "")
+
+
+def reason(text: str | None) -> str:
+    """Why a mail was cancelled or waits, in the page's language; an unknown text (an SMTP error) as it is."""
+    return label(REASON_LABELS, text)
 
 
 def page_number() -> int:

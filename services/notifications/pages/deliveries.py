@@ -21,6 +21,7 @@ from services.notifications.pages.common import (
     label,
     page_number,
     pages_for,
+    reason,
     service,
 )
 
@@ -58,7 +59,8 @@ def deliveries() -> Response:
     return render_page("pages/deliveries.html.j2", status=422 if errors else 200, rows=rows, total=total,
                        page=number, pages=pages_for(total), kinds=kinds, states=states, errors=errors,
                        filtered=bool(raw or filters["recipient"]), kind_label=lambda k: label(KIND_LABELS, k),
-                       state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")), escalation=escalation)
+                       state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")), escalation=escalation,
+                       reason=reason)
 
 
 @blueprint.get("/deliveries/<delivery_id>")
@@ -73,4 +75,4 @@ def delivery(delivery_id: str) -> Response:
         abort(404)
     return render_page("pages/delivery.html.j2", d=row, kind_label=label(KIND_LABELS, row["kind"]),
                        state=DELIVERY_STATES.get(row["status"], (row["status"], row["status"], "neutral")),
-                       escalation=escalation(row), title=t("Mail", "Mail"))
+                       escalation=escalation(row), title=t("Mail", "Mail"), reason=reason)

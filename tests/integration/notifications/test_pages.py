@@ -53,7 +53,8 @@ def test_the_delivery_log_filters_searches_and_shows_each_state_with_its_reason(
     client = notifier.app.test_client()
     page = html(client, "/deliveries", admin(notifier))
     assert "Verzendlog" in page and "Verstuurd" in page and "Geannuleerd" in page
-    assert "registration cancelled" in page  # the reason of the cancelled mail, next to its state
+    # the reason of the cancelled mail next to its state, Dutch first (the worker records it in English)
+    assert '<span class="pa-reason">De aanmelding is geannuleerd</span>' in page
     assert "Anna Visser" in page and "Uitnodiging sessie" in page
     found = html(client, "/deliveries?q=piet%40betonnoord", admin(notifier))
     assert "Piet Smit" in found and "Anna Visser" not in found
