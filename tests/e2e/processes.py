@@ -51,6 +51,22 @@ class Processes:
                 time.sleep(0.1)
         raise AssertionError(f"{service} web did not come up:\n{self.log(f'{service}-web')}")
 
+    def mail_sink(self, folder: Path) -> int:
+        """Start the SMTP sink as the local stack runs it, keeping each mail as a .eml file in `folder`.
+
+        Processes started from now on send their mail to it (the sender polling often); returns its page's port.
+        """
+        page_port = free_port()
+        self.env = {**self.env, "PROGADMIN_SMTP_PORT": str(free_port()), "PROGADMIN_SMTP_WEB_PORT": str(page_port),
+                    "PROGADMIN_SMTP_SINK_DIR": str(folder), "PROGADMIN_MAIL_SENDER_POLL_MS": "100"}
+        self._spawn("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"])
+        return page_port
+
+    def share_public_urls(self) -> None:
+        """Links in mails (and enrolment's calls to the others) use the services' URLs: processes started from
+        now on know those of the webs started so far."""
+        self.env = {**self.env, **{f"PROGADMIN_{s.upper()}_PUBLIC_URL": u for s, u in self.urls.items()}}
+
     def worker(self, service: str) -> None:
         self._spawn(f"{service}-worker", [sys.executable, "-m", f"services.{service}.worker"])
 

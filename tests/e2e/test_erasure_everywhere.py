@@ -15,7 +15,6 @@ attendance and the evaluation can be recorded without waiting for it.
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +25,6 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from deploy.infra import free_port
 from services.common.config import SERVICES
 from tests.conftest import Platform
 from tests.e2e.processes import Processes, call
@@ -70,17 +68,15 @@ def found_anywhere(urls: dict[str, str], needles: list[str]) -> dict[str, list[s
 @pytest.fixture
 def running(platform: Platform, tmp_path: Path) -> Iterator[Processes]:
     platform.create_topics()
-    env = {**platform.env(), "PROGADMIN_SMTP_PORT": str(free_port()), "PROGADMIN_SMTP_WEB_PORT": str(free_port()),
-           "PROGADMIN_SMTP_SINK_DIR": str(tmp_path / "mail"), "PROGADMIN_MAIL_SENDER_POLL_MS": "100"}
-    procs = Processes(env, tmp_path)
+    procs = Processes(platform.env(), tmp_path)
     try:
-        procs._spawn("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"])
+        procs.mail_sink(tmp_path / "mail")
         for service in ("sessions", "notifications", "reporting"):
             procs.web(service)
         # Enrolment's complete export calls the others (so it starts knowing them); the workers put links in mails.
-        procs.env = {**env, **{f"PROGADMIN_{s.upper()}_PUBLIC_URL": u for s, u in procs.urls.items()}}
+        procs.share_public_urls()
         procs.web("enrolment")
-        procs.env["PROGADMIN_ENROLMENT_PUBLIC_URL"] = procs.urls["enrolment"]
+        procs.share_public_urls()
         for service in SERVICES:
             procs.worker(service)
         yield procs

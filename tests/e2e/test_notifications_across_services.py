@@ -14,7 +14,6 @@ import email
 import email.policy
 import json
 import re
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -25,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from deploy.infra import free_port
 from tests.conftest import Platform
 from tests.e2e.processes import Processes
 from tests.support import bearer, wait_until
@@ -49,15 +47,12 @@ def call(method: str, url: str, headers: dict[str, Any], body: dict[str, Any] | 
 def running(platform: Platform, tmp_path: Path) -> Iterator[tuple[Processes, Path]]:
     platform.create_topics()
     mail = tmp_path / "mail"
-    env = {**platform.env(), "PROGADMIN_SMTP_PORT": str(free_port()), "PROGADMIN_SMTP_WEB_PORT": str(free_port()),
-           "PROGADMIN_SMTP_SINK_DIR": str(mail), "PROGADMIN_MAIL_SENDER_POLL_MS": "100"}
-    procs = Processes(env, tmp_path)
+    procs = Processes(platform.env(), tmp_path)
     try:
-        procs._spawn("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"])
+        procs.mail_sink(mail)
         for service in ("enrolment", "sessions", "notifications"):
             procs.web(service)
-        # Links in mails point at the services' public URLs: the workers must know them.
-        procs.env = {**env, **{f"PROGADMIN_{s.upper()}_PUBLIC_URL": u for s, u in procs.urls.items()}}
+        procs.share_public_urls()  # the workers put links in mails
         for service in ("enrolment", "sessions", "notifications"):
             procs.worker(service)
         yield procs, mail

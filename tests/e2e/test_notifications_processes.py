@@ -6,7 +6,6 @@ import email
 import email.policy
 import json
 import smtplib
-import sys
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from deploy.infra import free_port
 from services.common import broker
 from services.common.events import encode, new_event
 from tests.conftest import Platform
@@ -34,12 +32,10 @@ def get(url: str, headers: dict[str, str] | None = None) -> bytes:
 @pytest.fixture
 def sink(platform: Platform, tmp_path: Path) -> Iterator[tuple[Processes, Path, int]]:
     """The SMTP sink as the local stack runs it."""
-    smtp_port, web_port, mail = free_port(), free_port(), tmp_path / "mail"
-    env = {**platform.env(), "PROGADMIN_SMTP_PORT": str(smtp_port), "PROGADMIN_SMTP_WEB_PORT": str(web_port),
-           "PROGADMIN_SMTP_SINK_DIR": str(mail), "PROGADMIN_MAIL_SENDER_POLL_MS": "100"}
-    procs = Processes(env, tmp_path)
+    mail = tmp_path / "mail"
+    procs = Processes(platform.env(), tmp_path)
     try:
-        procs._spawn("smtp-sink", [sys.executable, "-m", "services.notifications.smtp_sink"])
+        web_port = procs.mail_sink(mail)
         wait_until(lambda: _answers(f"http://127.0.0.1:{web_port}/messages"), 20, what="smtp sink page")
         yield procs, mail, web_port
     finally:
