@@ -128,5 +128,6 @@ class RegistrationTriggers(Triggers):
             "ParticipantInvited": self.participant_invited, "ParticipantRegistered": self.participant_registered,
             "ParticipantWaitlisted": self.participant_waitlisted, "WaitlistPromoted": self.waitlist_promoted,
             "RegistrationCancelled": self.registration_cancelled, "AttendanceRecorded": self.attendance_recorded,
+            "InvitationResponded": self.invitation_responded,
         }
         return {event_type("sessions", n): h for n, h in ss.items()}

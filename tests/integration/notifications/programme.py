@@ -160,6 +160,11 @@ class Programme:
     def waitlist(self, s: Session, c: Company, p: Person, position: int = 1) -> dict[str, Any]:
         return self._person_event("ParticipantWaitlisted", s, c, p, registration_id=uid(), position=position)
 
+    def respond(self, s: Session, c: Company, p: Person, response: str) -> dict[str, Any]:
+        """Sessions' InvitationResponded: registered | waitlisted | declined."""
+        return self._person_event("InvitationResponded", s, c, p, invitation_id=uid(), response=response,
+                                  responded_at=self.n.clock.now().isoformat())
+
     def promote(self, s: Session, c: Company, p: Person) -> dict[str, Any]:
         return self._person_event("WaitlistPromoted", s, c, p, registration_id=uid())
 

@@ -109,6 +109,24 @@ def test_an_answer_that_arrives_after_the_reminder_was_queued_still_stops_it(not
     assert (row["status"], row["last_error"]) == ("cancelled", "invitee answered")
 
 
+def test_a_declined_invitation_gets_no_reminder(notifier: Notifier, smtp: SmtpServer) -> None:
+    """Declining (the cancel link while not registered) is an answer too: sessions says so with InvitationResponded."""
+    p, c, anna = admitted_with_delegate(notifier)
+    bram = Person("Bram Smit", "bram@betonnoord.nl")
+    p.delegate(c, bram)
+    s = p.session("Noord", START + timedelta(days=14), [])
+    p.invite(s, c, anna)
+    p.invite(s, c, bram)
+    notifier.send()
+    declined = p.respond(s, c, anna, "declined")
+    redeliver(notifier, declined, "invitation_responded")
+    notifier.clock.advance(timedelta(days=4))
+    notifier.send()
+    assert "invitation_reminder" not in smtp.kinds(ANNA)
+    assert kinds_to(notifier, anna, "invitation_reminder") == ["cancelled"]
+    assert smtp.kinds("bram@betonnoord.nl").count("invitation_reminder") == 1  # he did not answer
+
+
 def test_no_reminder_at_or_after_the_start(notifier: Notifier, smtp: SmtpServer) -> None:
     p, c, anna = admitted_with_delegate(notifier)
     soon = p.session("Noord", START + timedelta(days=2), [])

@@ -21,8 +21,8 @@ def test_every_handled_type_is_a_published_contract() -> None:
     handled = {t for t in table if not t.startswith(TOMBSTONE_PREFIX)}
     assert handled <= set(known_types()), handled - set(known_types())
     assert {t.split(".")[1] for t in handled} == {"enrolment", "sessions"}
-    # 25 v1 types, 5 enrolment v2 types without contact data, ContactDetailsChanged on the contacts topic
-    assert len(handled) == 31
+    # 26 v1 types, 5 enrolment v2 types without contact data, ContactDetailsChanged on the contacts topic
+    assert len(handled) == 32
     assert set(table) - handled == {tombstone_handler_key(CONTACTS_TOPIC)}
 
 
