@@ -23,9 +23,9 @@ import logging
 from typing import Any
 
 import psycopg
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from services.common.db import REQUEST_SAVEPOINT, request_connection, request_savepoint
 from services.common.problems import Problem
@@ -120,7 +120,12 @@ def _complete(response: Response) -> Response:
         _finish(commit=False)  # nothing was done; a retry may run again
         return response
     headers: dict[str, Any] = {h: response.headers[h] for h in _REPLAYED_HEADERS if h in response.headers}
-    _finish(commit=True, store=(response.status_code, response.get_data(), Jsonb(headers), caller, key))
+    try:
+        _finish(commit=True, store=(response.status_code, response.get_data(), Jsonb(headers), caller, key))
+    except (psycopg.OperationalError, PoolTimeout) as exc:
+        # The database went away before the commit was confirmed: the same 503 + Retry-After as anywhere else
+        # (an exception here would become a 500). A retry with this key replays or runs again, never twice.
+        return current_app.make_response(current_app.handle_user_exception(exc))
     return response
 
 

@@ -199,6 +199,26 @@ def test_a_refused_use_case_keeps_its_key_and_stored_answer_but_none_of_its_writ
     assert len(outbox_types(settings)) == 2
 
 
+def test_the_database_lost_at_commit_is_a_503_and_the_retry_runs_once(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection dies while the response is stored and committed: 503 with Retry-After (not 500), nothing
+    kept, and the retry with the same key registers the company once."""
+    from services.common import idempotency
+
+    # Same five parameters as the real statement; the server ends this very connection instead.
+    monkeypatch.setattr(idempotency, "_STORE", "SELECT pg_terminate_backend(pg_backend_pid()) WHERE %s::int > 0"
+                        " AND %s::bytea IS NOT NULL AND %s::jsonb IS NOT NULL AND %s::text <> %s::text")
+    headers = {**admin(app), "Idempotency-Key": "lost-at-commit-1"}
+    lost = client.post("/api/v1/companies", json=company(), headers=headers)
+    assert lost.status_code == 503 and lost.headers["Retry-After"] == "5"
+    assert outbox_types(app.config["SETTINGS"]) == []
+    monkeypatch.undo()
+    retry = client.post("/api/v1/companies", json=company(), headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert client.post("/api/v1/companies", json=company(), headers=headers).headers["Idempotent-Replayed"] == "true"
+    assert len(outbox_types(app.config["SETTINGS"])) == 1
+
+
 def test_health_metrics_openapi_and_docs(app: Flask, client: FlaskClient) -> None:
     assert client.get("/livez").get_json()["status"] == "ok"
     ready = client.get("/readyz")
