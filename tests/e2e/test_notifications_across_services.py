@@ -131,6 +131,13 @@ def test_a_company_through_the_gate_to_a_registration_by_mail_link(platform: Pla
     assert planned["status"] == "scheduled"
     assert datetime.fromisoformat(planned["send_after"]) == starts - timedelta(hours=48)
 
+    def answered() -> list[dict[str, Any]]:
+        log = call("GET", f"{n}/deliveries?recipient_id={person_id}&kind=invitation_reminder", admin)
+        return [i for i in log["items"] if i["status"] == "cancelled"]
+    # The reminder to answer, planned with the invitation, is void once she answered through the link.
+    [void] = wait_until(answered, 60, what="the reminder to answer cancelled by her answer")
+    assert void["last_error"] == "invitee answered"
+
     def sent() -> list[str]:
         # A mail reaches the sink just before its delivery is marked sent.
         return sorted(i["kind"] for i in call("GET", f"{n}/deliveries?status=sent&page_size=100", admin)["items"])
