@@ -1,12 +1,21 @@
-"""Where an HTTP write's time goes: cProfile of POST /companies and /delegates inside one web process.
+"""Where an HTTP write's time goes: cProfile of POST /companies and /delegates inside one web process,
+and py-spy of a gunicorn worker serving them.
 
-    .venv/bin/python -m bench.profile_http [--writes 300]
+    .venv/bin/python -m bench.profile_http [--writes 300] [--gunicorn 1500]
 
 Starts PostgreSQL (no Kafka: a write only reaches the outbox), migrates
 enrolment, builds the enrolment app as gunicorn would and sends the writes
 through Flask's test client (no sockets), timing them with and without the
 profiler. Saves bench/profiles/http_<what>.prof and a .txt of the top
 functions (by own time and by cumulative time).
+
+With --gunicorn N (and py-spy installed: `pip install -e .[dev]`), it then
+serves the enrolment app with deploy/gunicorn.conf.py and one worker, sends N
+company registrations from one client over a keep-alive connection, and
+samples that worker with `py-spy --gil` (only the thread holding the GIL:
+where its CPU goes, database waits left out), reports the worker's CPU per
+write from /proc, and saves bench/profiles/http_gunicorn_company.txt (share of
+samples per function, inclusive and own).
 """
 
 from __future__ import annotations
@@ -33,7 +42,10 @@ from services.enrolment.app import create_app
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.profile_http")
     parser.add_argument("--writes", type=int, default=300)
-    n = parser.parse_args(argv).writes
+    parser.add_argument("--gunicorn", type=int, default=0, metavar="N",
+                        help="also py-spy a gunicorn worker serving N company registrations")
+    args = parser.parse_args(argv)
+    n = args.writes
     work = Path(tempfile.mkdtemp(prefix="progadmin-profile-"))
     pg = PostgresServer(work / "pg", free_port())
     pg.start(fast=True)
@@ -96,6 +108,10 @@ def main(argv: list[str] | None = None) -> None:
             (PROFILES / f"http_{what}.txt").write_text(text.getvalue())
             print(f"{what}: in-process p50 {pct(times, 50):.1f} ms, p99 {pct(times, 99):.1f} ms;"
                   f" profile in {PROFILES / f'http_{what}.txt'}")
+        if args.gunicorn:
+            from bench.profile_gunicorn import profile_worker
+
+            profile_worker(work, url, settings, args.gunicorn)
     finally:
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
