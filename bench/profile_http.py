@@ -34,9 +34,9 @@ from typing import Any
 from bench.platform import PROFILES, company_body, delegate_body, pct
 from deploy.infra import PostgresServer, free_port
 from services.common.auth import mint
-from services.common.config import Settings
 from services.common.migrate import apply_migrations
 from services.enrolment.app import create_app
+from services.enrolment.settings import EnrolmentSettings
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         url = pg.ensure_service_database("enrolment", "bench")
         apply_migrations(url, "enrolment")
-        settings = Settings.from_env("enrolment", env="test", database_url=url, kafka_bootstrap="127.0.0.1:1",
-                                     log_level="WARNING")
+        settings = EnrolmentSettings.from_env(env="test", database_url=url, kafka_bootstrap="127.0.0.1:1",
+                                              log_level="WARNING")
         app = create_app(settings)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {mint(settings, 'bench', ['fund_admin'], [])}"}
