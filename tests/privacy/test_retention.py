@@ -132,3 +132,16 @@ def test_one_worker_at_a_time_enforces(db_only: Platform) -> None:
         assert retention.enforce(settings, now=NOW, environ={}) == {"evaluation_comments": 0}
         holder.execute("SELECT pg_advisory_unlock(%s)", (retention.RETENTION_LOCK_ID,))
     assert retention.enforce(settings, now=NOW, environ={}) == {"evaluation_comments": 1}
+
+
+def test_a_worker_with_a_bad_period_stops_its_pruning_loop_at_once(db_only: Platform,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop ends before its first wait (so /livez shows a dead loop), rather than running without retention."""
+    import threading
+
+    from services.common import pruning
+    monkeypatch.setenv("PROGADMIN_EVALUATION_COMMENTS_RETENTION_DAYS", "-5")
+    stop = threading.Event()
+    with pytest.raises(ValueError, match="PROGADMIN_EVALUATION_COMMENTS_RETENTION_DAYS"):
+        pruning.run(db_only.settings("sessions"), stop)
+    assert not stop.is_set()
