@@ -220,6 +220,12 @@ SESSIONS: dict[str, Rule] = {
     "GET /sessions/<uuid:session_id>/cancel": P(MANAGE_SESSION),
     "POST /sessions/<uuid:session_id>/cancel": P(MANAGE_SESSION),
     "GET /participant/calendar.ics": PUBLIC,
+    "GET /decisions": P(STAFF),
+    "GET /sessions/<uuid:session_id>/decision": P(MANAGE_SESSION),
+    "POST /sessions/<uuid:session_id>/decision": P(MANAGE_SESSION),
+    "GET /sessions/series/new": P(STAFF),
+    "POST /sessions/series/new": P(STAFF),
+    "GET /sessions/series/<uuid:series_id>": P(SEE_SESSION),
 }
 
 NOTIFICATIONS: dict[str, Rule] = {

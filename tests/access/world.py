@@ -230,7 +230,7 @@ def sessions_world(app: Flask) -> World:
                "POST /api/v1/links/<any(confirm, cancel, evaluate):action>": {"token": link},
                "GET /participant/calendar.ics": {"token": link}},
         fresh={f"POST {sid}/cancellation": fresh_session, f"POST {sid}/closing": fresh_session,
-               f"POST {sid}/decisions": fresh_session,
+               f"POST {sid}/decisions": fresh_session, "POST /sessions/<uuid:session_id>/decision": fresh_session,
                "POST /api/v1/registrations/<uuid:registration_id>/cancellation": fresh_session,
                "POST /sessions/<uuid:session_id>/cancel": fresh_session, "POST /sessions/<uuid:session_id>/close":
                fresh_session, "POST /registrations/<uuid:registration_id>/cancel": fresh_session,

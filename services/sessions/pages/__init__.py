@@ -1,8 +1,9 @@
 """Sessions' pages for coordinators, facilitators and fund administrators (issue 11).
 
 One blueprint at the service root (nginx adds `/sessions` at the origin):
-/calendar, /sessions, /sessions/new, /sessions/<id> (+ /edit, /cancel, /attendance,
-/evaluations), /evaluations, /alerts, /my-sessions and a participant's calendar feed.
+/calendar, /sessions, /sessions/new, /sessions/series/new, /sessions/series/<id>, /sessions/<id> (+ /edit,
+/cancel, /attendance, /evaluations, /decision), /evaluations, /alerts, /decisions, /my-sessions and a
+participant's calendar feed.
 The participants' link pages themselves are served by links.py in the same layout.
 """
 
@@ -10,7 +11,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.sessions.pages import lists, overview, participant, scheduling, session  # noqa: F401 (routes)
+from services.sessions.pages import (  # noqa: F401 (routes)
+    decisions,
+    lists,
+    overview,
+    participant,
+    scheduling,
+    series,
+    session,
+)
 from services.sessions.pages.common import bp
 from services.sessions.pages.participant import calendar_link
 

@@ -43,6 +43,8 @@ REG_STATUSES = {"registered": ("Aangemeld", "Registered", "success"),
 # "excused" is the domain's word for the source reports' "laat afgemeld" (cancelled late).
 ATTENDANCE = {"attended": ("Aanwezig", "Attended"), "no_show": ("Niet verschenen", "No-show"),
               "excused": ("Laat afgemeld", "Cancelled late")}
+DECISIONS = {"go": ("Doorgaan", "Go ahead"), "merge": ("Samengevoegd", "Merged"),
+             "cancel": ("Niet doorgaan", "Cancelled")}
 WORKING_METHODS = ("Incidentmethode", "Liefdevol roddelen", "Keukentafelgesprek")
 JOB_LEVELS = {"director": ("Directie", "Director"), "manager": ("Leidinggevende", "Manager"),
               "supervisor": ("Uitvoerder", "Supervisor"), "foreman": ("Voorman", "Foreman"),
@@ -91,7 +93,8 @@ def _labels() -> dict[str, Any]:
     return {"type_label": lambda k: label(TYPES, k), "format_label": lambda k: label(FORMATS, k),
             "status_label": lambda k: label(STATUSES, k), "status_kind": lambda k: _kind(STATUSES, k),
             "reg_label": lambda k: label(REG_STATUSES, k), "reg_kind": lambda k: _kind(REG_STATUSES, k),
-            "attendance_label": lambda k: label(ATTENDANCE, k), "job_label": lambda k: label(JOB_LEVELS, k),
+            "attendance_label": lambda k: label(ATTENDANCE, k),
+            "decision_label": lambda k: label(DECISIONS, k), "job_label": lambda k: label(JOB_LEVELS, k),
             "short_id": short_id, "person_name": person_name, "local": domain.local, "ends_at": domain.ends_at}
 
 
@@ -182,7 +185,23 @@ def _dutch(field: str, english: str) -> str:
                              else "Vul de duur in minuten in."),
         "working_method": "Gebruik hooguit 200 tekens.",
         "sequence_number": "Vul een volgnummer van 1 tot 1000 in.",
-        "reason": "Vul een reden in (hooguit 1000 tekens).",
+        "reason": ("Vul een reden in: de deelnemers krijgen die te lezen." if "why" in english
+                   else "Vul een reden in (hooguit 1000 tekens)."),
+        # A series (pages/series.py): a date-specific reason keeps its date (dd-mm-yyyy) in front.
+        "start_date": (f"{english.split(':')[0]}: die dag ligt niet in de toekomst; kies een latere eerste datum."
+                       if "future" in english else "Vul een datum in als dd-mm-jjjj."),
+        "start_time": ("Deze tijd bestaat niet of komt twee keer voor door de zomertijd; kies een ander tijdstip."
+                       if "daylight" in english else "Vul een tijd in als uu:mm, bijvoorbeeld 14:00."),
+        "end_time": ("De eindtijd moet na de begintijd liggen, op dezelfde dag." if "after" in english else
+                     f"De duur moet tussen {numbers[0]} en {numbers[1]} minuten liggen." if "between" in english
+                     and len(numbers) >= 2 else "Vul een tijd in als uu:mm, bijvoorbeeld 16:30."),
+        "interval_weeks": "Kies hoe vaak: elke 1 tot 52 weken.",
+        "count": "Vul een aantal van 2 tot 52 keer in.",
+        "scope": "Deze sessie hoort niet bij een reeks; kies 'alleen deze sessie'.",
+        "decision": "Kies een besluit: doorgaan, samenvoegen of niet doorgaan.",
+        "merge_into_session_id": ("Kies de sessie om mee samen te voegen." if "give" in english or missing else
+                                  "Samenvoegen kan alleen met een sessie van hetzelfde programma en dezelfde soort "
+                                  "die nog niet begonnen is."),
         "score": "Kies een cijfer van 1 tot en met 10.",
         "comment": "Gebruik hooguit 2000 tekens.",
     }

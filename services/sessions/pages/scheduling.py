@@ -73,6 +73,8 @@ def _plan(form: Any, schema: Schema, identity: bool) -> tuple[dict[str, Any] | N
         elif name == "sequence_number":
             body[name] = None
     body["facilitator_ids"] = [f for f in re.split(r"[,\s]+", form.get("facilitator_ids", "")) if f]
+    if not identity and form.get("scope"):
+        body["scope"] = form["scope"]  # a session of a series: this one, or this one and the rest
     if start is not None:
         body["starts_at"] = start.isoformat()
     try:
@@ -158,7 +160,10 @@ def reschedule(session_id: uuid.UUID) -> Response | WerkzeugResponse:
         return _render_form(session, errors, 422)
     try:
         access.manageable_session(service(), me(), session_id)
-        service().scheduling.reschedule(session_id, data)
+        if data.pop("scope", "this") == "this_and_following" and session.get("series_id"):
+            service().series.reschedule_rest(session_id, data)
+        else:
+            service().scheduling.reschedule(session_id, data)
     except InvalidInput as error:
         return _refused(error, session)
     except Conflict as error:
@@ -190,13 +195,17 @@ def cancel(session_id: uuid.UUID) -> Response | WerkzeugResponse:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            data = CancellationIn().load({"reason": request.form.get("reason", "").strip()})
+            data = CancellationIn().load({"reason": request.form.get("reason", "").strip(),
+                                          "scope": request.form.get("scope") or "this"})
         except ValidationError as exc:
             errors = field_errors(exc.messages)
         else:
             try:
                 access.manageable_session(service(), me(), session_id)
-                service().scheduling.cancel(session_id, data["reason"])
+                if data["scope"] == "this_and_following" and session.get("series_id"):
+                    service().series.cancel_rest(session_id, data["reason"])
+                else:
+                    service().scheduling.cancel(session_id, data["reason"])
             except Conflict as error:
                 flash(conflict_text(error), "error")
                 return redirect(url_for("session_pages.detail", session_id=session_id), code=303)

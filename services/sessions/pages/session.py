@@ -93,6 +93,7 @@ def detail(session_id: uuid.UUID) -> Response:
                        ipages=pages_of(n_invited), delegates=delegates, candidates=candidates,
                        candidate_options=options,
                        warning=below_minimum(s, programme, now), summary=summary,
+                       decisions=service().decisions.decisions(session_id) if manage else [],
                        facilitator=principal.subject in s["facilitator_ids"])
 
 

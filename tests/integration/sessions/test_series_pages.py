@@ -1,0 +1,96 @@
+"""The series and go/no-go pages (issue 15): Dutch first, errors at their fields with nothing changed."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.sessions.test_pages import count_sessions, field_error, html
+from tests.integration.sessions.world import World, future
+
+pytestmark = pytest.mark.integration
+
+
+def series_form(pid: str, **overrides: str) -> dict[str, str]:
+    start = date.today() + timedelta(weeks=3)
+    start += timedelta(days=(1 - start.weekday()) % 7)  # a Tuesday
+    body = {"programme_id": pid, "type": "intervision", "region": "Noord", "format": "regional_venue",
+            "venue_address": "Stationsplein 1, Groningen", "start_date": start.isoformat(), "start_time": "14:00",
+            "end_time": "16:30", "interval_weeks": "2", "count": "4", "capacity_min": "4", "capacity_max": "8",
+            "working_method": "Keukentafelgesprek", "facilitator_ids": "fac-reeks-pagina"}
+    body.update(overrides)
+    return body
+
+
+def test_a_series_through_the_form_and_its_page(world: World) -> None:
+    pid = world.programme()
+    noord = world.coordinator("Noord")
+    page = html(world.client.get("/sessions/series/new", headers=noord))
+    assert "Reeks plannen" in page and "Elke 2 weken" in page
+    # Wrong: end before start, a count of 1. Errors at the fields, in Dutch; nothing planned.
+    r = world.client.post("/sessions/series/new", data=series_form(pid, end_time="13:00", count="1"), headers=noord)
+    assert r.status_code == 422
+    assert "2 tot 52" in field_error(html(r), "count")
+    assert count_sessions(world) == 0
+    r = world.client.post("/sessions/series/new", data=series_form(pid, end_time="13:00"), headers=noord)
+    assert r.status_code == 422 and "na de begintijd" in field_error(html(r), "end_time")
+    past = (date.today() - timedelta(days=7)).isoformat()
+    r = world.client.post("/sessions/series/new", data=series_form(pid, start_date=past), headers=noord)
+    assert r.status_code == 422 and "toekomst" in field_error(html(r), "start_date")
+    assert count_sessions(world) == 0
+    r = world.client.post("/sessions/series/new", data=series_form(pid), headers=noord)
+    assert r.status_code == 303, html(r)
+    series_page = html(world.client.get(r.headers["Location"], headers=noord))
+    assert "elke 2 weken" in series_page and series_page.count("Gepland") == 4
+    assert count_sessions(world) == 4
+
+
+def _series(world: World, pid: str) -> list[dict[str, Any]]:
+    r = world.client.post("/api/v1/session-series", headers=world.admin, json={
+        "programme_id": pid, "type": "intervision", "region": "Noord", "format": "online",
+        "online_url": "https://teams.example/reeks", "capacity_min": 4, "capacity_max": 8,
+        "facilitator_ids": ["fac-a", "fac-b"], "start_date": (date.today() + timedelta(days=21)).isoformat(),
+        "start_time": "14:00", "end_time": "16:30", "interval_weeks": 1, "count": 3})
+    assert r.status_code == 201, r.get_json()
+    sessions: list[dict[str, Any]] = r.get_json()["sessions"]
+    return sessions
+
+
+def test_cancel_the_rest_of_a_series_from_the_page(world: World) -> None:
+    pid = world.programme()
+    sessions = _series(world, pid)
+    noord = world.coordinator("Noord")
+    page = html(world.client.get(f"/sessions/{sessions[1]['id']}/cancel", headers=noord))
+    assert "Deze en alle volgende sessies van de reeks" in page
+    r = world.client.post(f"/sessions/{sessions[1]['id']}/cancel",
+                          data={"reason": "Begeleider ziek", "scope": "this_and_following"}, headers=noord)
+    assert r.status_code == 303
+    statuses = [world.client.get(f"/api/v1/sessions/{s['id']}", headers=world.admin).get_json()["status"]
+                for s in sessions]
+    assert statuses == ["planned", "cancelled", "cancelled"]
+
+
+def test_go_no_go_from_the_pages(world: World) -> None:
+    pid = world.programme()
+    noord = world.coordinator("Noord", sub="coord-noord")
+    low = world.schedule(pid, starts_at=future(4).isoformat(), capacity_min=4)
+    other = world.schedule(pid, starts_at=future(5).isoformat(), capacity_min=0, facilitator_ids=["fac-x"])
+    listing = html(world.client.get("/decisions", headers=noord))
+    assert "Besluit nodig" in listing and f"/sessions/{low['id']}/decision" in listing
+    assert f"/sessions/{other['id']}/decision" not in listing  # no minimum: nothing to decide
+    detail = html(world.client.get(f"/sessions/{low['id']}", headers=noord))
+    assert "Besluit nemen" in detail
+    # A cancel without a reason: the error at the field, nothing decided.
+    r = world.client.post(f"/sessions/{low['id']}/decision", data={"decision": "cancel"}, headers=noord)
+    assert r.status_code == 422 and "reden" in field_error(html(r), "reason").lower()
+    assert world.events("SessionDecisionRecorded") == []
+    r = world.client.post(f"/sessions/{low['id']}/decision", data={"decision": "merge"}, headers=noord)
+    assert r.status_code == 422 and "Kies de sessie" in field_error(html(r), "merge_into_session_id")
+    r = world.client.post(f"/sessions/{low['id']}/decision",
+                          data={"decision": "merge", "merge_into_session_id": other["id"]}, headers=noord)
+    assert r.status_code == 303 and other["id"] in r.headers["Location"]
+    [recorded] = world.events("SessionDecisionRecorded")
+    assert recorded["data"]["decided_by"] == "coord-noord" and recorded["data"]["decision"] == "merge"
+    assert low["id"] not in html(world.client.get("/decisions", headers=noord))
