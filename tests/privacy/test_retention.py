@@ -117,7 +117,7 @@ def test_each_service_declares_its_rules_and_reporting_keeps_no_free_text() -> N
     assert [r.setting for r in retention.rules_of("enrolment")] == ["PROGADMIN_INTAKE_NOTES_RETENTION_DAYS"]
     assert [r.setting for r in retention.rules_of("sessions")] == ["PROGADMIN_EVALUATION_COMMENTS_RETENTION_DAYS"]
     assert [r.setting for r in retention.rules_of("notifications")] == ["PROGADMIN_DELIVERY_LOG_RETENTION_DAYS"]
-    assert retention.rules_of("reporting") == ()
+    assert retention.rules_of("reporting") == ()  # declared empty, on purpose (services/reporting/retention.py)
 
 
 def test_one_worker_at_a_time_enforces(db_only: Platform) -> None:
