@@ -19,17 +19,18 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# ROOT and GUNICORN stay importable from here (bench/national.py uses them).
+from bench.webs import DEPLOYED_CONFIG, gunicorn_argv, wait_live
+from bench.webs import GUNICORN as GUNICORN
+from bench.webs import ROOT as ROOT
 from deploy.infra import KafkaBroker, KafkaCluster, PostgresServer, free_port
 from services.common import broker
 from services.common.config import SERVICES, Settings
 from services.common.migrate import apply_migrations
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 RESTART_AFTER_S = 1.0
 # Short consumer timeouts, so a group fails over in seconds after a worker is killed (as in tests).
 FAST_GROUPS = {"PROGADMIN_CONSUMER_SESSION_TIMEOUT_MS": "3000", "PROGADMIN_CONSUMER_HEARTBEAT_MS": "500",
@@ -122,23 +123,12 @@ class Stack:
     def _web(self, service: str) -> None:
         port = free_port()
         # The deployed gunicorn settings (threaded workers, keep-alive), as the image and the local stack run them.
-        self._spawn(f"{service}-web", [GUNICORN, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                                       "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                       "--control-socket", str(self.logdir / f"{service}.ctl"),
-                                       f"services.{service}.app:create_app()"])
+        self._spawn(f"{service}-web", gunicorn_argv(service, port, self.logdir / f"{service}.ctl",
+                                                    "--config", str(DEPLOYED_CONFIG)))
         self.urls[service] = f"http://127.0.0.1:{port}"
 
     def _wait_web(self, service: str) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.urls[service]}/livez", timeout=1):
-                    return
-            except OSError:
-                if self.procs[f"{service}-web"].poll() is not None:
-                    break
-                time.sleep(0.2)
-        raise RuntimeError(f"{service} web did not come up:\n{self.log(f'{service}-web')}")
+        wait_live(self.urls[service], self.procs[f"{service}-web"], self.logdir / f"{service}-web.log", 60)
 
     def worker_names(self, service: str) -> list[str]:
         """The first is `<service>-worker`, further ones `<service>-worker-2`, ... (one consumer group)."""

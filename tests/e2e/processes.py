@@ -6,18 +6,14 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.webs import ROOT, gunicorn_argv, wait_live
 from deploy.http_client import exchange
 from deploy.infra import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 
 @dataclass
@@ -33,23 +29,12 @@ class Processes:
                                                 stderr=subprocess.STDOUT, start_new_session=True)
 
     def web(self, service: str) -> str:
+        """Start the service's web and wait until it answers; its URL."""
         port = free_port()
-        # Each gunicorn needs a control socket of its own (the default path is shared).
-        self._spawn(f"{service}-web", [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "2",
-                                       "--control-socket", str(self.logdir / f"{service}.ctl"),
-                                       f"services.{service}.app:create_app()"])
-        url = f"http://127.0.0.1:{port}"
-        self.urls[service] = url
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/livez", timeout=1):
-                    return url
-            except OSError:
-                if self.procs[f"{service}-web"].poll() is not None:
-                    break
-                time.sleep(0.1)
-        raise AssertionError(f"{service} web did not come up:\n{self.log(f'{service}-web')}")
+        self._spawn(f"{service}-web", gunicorn_argv(service, port, self.logdir / f"{service}.ctl"))
+        url = self.urls[service] = f"http://127.0.0.1:{port}"
+        wait_live(url, self.procs[f"{service}-web"], self.logdir / f"{service}-web.log", 60)
+        return url
 
     def mail_sink(self, folder: Path) -> int:
         """Start the SMTP sink as the local stack runs it, keeping each mail as a .eml file in `folder`.

@@ -6,16 +6,14 @@ from __future__ import annotations
 import http.client
 import json
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bench.webs import DEPLOYED_CONFIG, ROOT, gunicorn_argv, wait_live
 from deploy.infra import free_port
 from tests.conftest import Platform
-from tests.e2e.processes import GUNICORN, ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -26,20 +24,12 @@ def server(db_only: Platform, tmp_path: Path) -> Iterator[tuple[str, int]]:
     port = free_port()
     log = tmp_path / "gunicorn.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([GUNICORN, "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                                 "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                                 "--control-socket", str(tmp_path / "ctl"), "services.enrolment.app:create_app()"],
+        proc = subprocess.Popen(gunicorn_argv("enrolment", port, tmp_path / "ctl", "--config", str(DEPLOYED_CONFIG),
+                                              "--workers", "1"),
                                 cwd=ROOT, env=db_only.env(), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-                time.sleep(0.1)
+        wait_live(f"http://127.0.0.1:{port}", proc, log, 60)
         yield "127.0.0.1", port
     finally:
         proc.terminate()
