@@ -120,6 +120,11 @@ def test_every_service_has_the_same_trail_route_and_page(pg_server: Any, db_temp
             rules = {r.rule for r in app.url_map.iter_rules()}
             assert {"/api/v1/audit-entries", "/audit"} <= rules, name
             assert app.test_client().get("/api/v1/audit-entries", headers=admin(app)).status_code == 200, name
+            # Every trail's page leads to the other three (the menu names enrolment's only).
+            html = app.test_client().get("/audit", headers=admin(app)).get_data(as_text=True)
+            current = {"enrolment": "Inschrijving", "sessions": "Sessies", "notifications": "Mail",
+                       "reporting": "Rapportage"}[name]
+            assert f'aria-current="page">{current}</a>' in html and html.count("pa-subnav__link") == 4, name
         finally:
             app.config["POOL"].close()
 
