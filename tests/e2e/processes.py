@@ -77,6 +77,13 @@ def call(url: str, headers: dict[str, str], body: dict[str, Any] | None = None, 
     return answer.status, answer.body
 
 
+def must(method: str, url: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> Any:
+    """The body of a 2xx answer; anything else fails the test with the service's problem."""
+    status, answer = call(url, headers, body, method)
+    assert 200 <= status < 300, f"{method} {url} -> {status}: {str(answer)[:2000]}"
+    return answer
+
+
 @contextlib.contextmanager
 def started(env: dict[str, str], logdir: Path, web: tuple[str, ...] = (),
             workers: tuple[str, ...] = ()) -> Iterator[Processes]:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -25,22 +22,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import Platform
-from tests.e2e.processes import Processes
+from tests.e2e.processes import Processes, must
 from tests.support import bearer, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def call(method: str, url: str, headers: dict[str, Any], body: dict[str, Any] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        **headers, "Content-Type": "application/json", "Accept": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            raw = response.read()
-            return json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raise AssertionError(f"{method} {url} -> {error.code}: {error.read()[:2000]!r}") from error
 
 
 @pytest.fixture
@@ -74,27 +59,27 @@ def test_a_company_through_the_gate_to_a_registration_by_mail_link(platform: Pla
     procs, mail = running
     e, s, n = (procs.urls[x] + "/api/v1" for x in ("enrolment", "sessions", "notifications"))
     admin = bearer(platform.settings("enrolment"), "fund_admin")
-    call("PUT", f"{n}/staff/fac-1", admin, {"role": "facilitator", "name": "Petra Visser",
+    must("PUT", f"{n}/staff/fac-1", admin, {"role": "facilitator", "name": "Petra Visser",
                                             "email": "petra@begeleiding.nl"})
-    programme = call("POST", f"{e}/programmes", admin, {
+    programme = must("POST", f"{e}/programmes", admin, {
         "name": "Vanzelfsprekend Gezond en Veilig", "regions": ["Noord"], "max_delegates_per_company": 4,
         "planned_sessions": {"dialogue": 9, "intervision": 6}, "reminder_hours_before": 48,
         "teaser_question": "Wanneer sprak u voor het laatst een collega aan op onveilig gedrag?",
         "follow_up_info": "Tips voor de whiteboard-methode."})
-    call("POST", f"{e}/programmes/{programme['id']}/opening", admin, {})
-    company = call("POST", f"{e}/companies", admin, {
+    must("POST", f"{e}/programmes/{programme['id']}/opening", admin, {})
+    company = must("POST", f"{e}/companies", admin, {
         "name": "Betonbouw Noord BV", "kvk_number": "12345678", "region": "Noord",
         "directors": [{"name": "Els Bakker", "email": "els@betonnoord.nl", "language": "nl"}]})
-    enrolment = call("POST", f"{e}/enrolments", admin, {"company_id": company["id"],
+    enrolment = must("POST", f"{e}/enrolments", admin, {"company_id": company["id"],
                                                         "programme_id": programme["id"]})
-    intake = call("POST", f"{e}/enrolments/{enrolment['id']}/intakes", admin, {
+    intake = must("POST", f"{e}/enrolments/{enrolment['id']}/intakes", admin, {
         "scheduled_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(), "location": "Zwolle"})
-    call("POST", f"{e}/enrolments/{enrolment['id']}/intakes/{intake['id']}/outcome", admin, {
+    must("POST", f"{e}/enrolments/{enrolment['id']}/intakes/{intake['id']}/outcome", admin, {
         "held_on": date.today().isoformat(), "interviewee_role": "director", "interviewer": "Projectleider",
         "commitments": {"director_attends_kickoff_and_closing": True, "staff_time_released": True,
                         "managers_delegated": True, "internal_follow_up_owner": True}, "assessed_level": 4})
-    call("POST", f"{e}/enrolments/{enrolment['id']}/admission", admin, {})
-    delegate = call("POST", f"{e}/enrolments/{enrolment['id']}/delegates", admin, {
+    must("POST", f"{e}/enrolments/{enrolment['id']}/admission", admin, {})
+    delegate = must("POST", f"{e}/enrolments/{enrolment['id']}/delegates", admin, {
         "name": "Anna de Jong", "email": "anna@betonnoord.nl", "job_level": "manager"})
     person_id = str(delegate.get("person_id") or delegate.get("id"))
 
@@ -102,15 +87,15 @@ def test_a_company_through_the_gate_to_a_registration_by_mail_link(platform: Pla
                                                                  "intake_invitation"], 60,
                what="the director's intake invitation, confirmation and admission")
     coordinator = bearer(platform.settings("sessions"), "coordinator", regions=["Noord"])
-    wait_until(lambda: any(d.get("person_id") == person_id for d in call(
+    wait_until(lambda: any(d.get("person_id") == person_id for d in must(
         "GET", f"{s}/delegates?programme_id={programme['id']}&region=Noord", coordinator)["items"]), 60,
         what="sessions to know the delegate")
     starts = (datetime.now(UTC) + timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
-    session = call("POST", f"{s}/sessions", coordinator, {
+    session = must("POST", f"{s}/sessions", coordinator, {
         "programme_id": programme["id"], "type": "dialogue", "region": "Noord", "format": "regional_venue",
         "venue_address": "Betonweg 1, Zwolle", "starts_at": starts.isoformat(), "duration_minutes": 180,
         "capacity_min": 1, "capacity_max": 12, "facilitator_ids": ["fac-1"]})
-    call("POST", f"{s}/sessions/{session['id']}/invitations", coordinator, {})
+    must("POST", f"{s}/sessions/{session['id']}/invitations", coordinator, {})
 
     wait_until(lambda: kinds_for(mail, "anna@betonnoord.nl") == ["session_invitation"], 60,
                what="the participant's invitation")
@@ -121,18 +106,18 @@ def test_a_company_through_the_gate_to_a_registration_by_mail_link(platform: Pla
     assert "Wanneer sprak u voor het laatst een collega aan op onveilig gedrag?" in text
     confirm = re.search(r"(https?://\S+/api/v1/links/confirm\?token=\S+)", text)
     assert confirm is not None and confirm.group(1).startswith(procs.urls["sessions"])
-    result = call("POST", confirm.group(1), {}, {})
+    result = must("POST", confirm.group(1), {}, {})
     assert result["action"] == "confirm"
 
     def reminder() -> list[dict[str, Any]]:
-        log = call("GET", f"{n}/deliveries?recipient_id={person_id}&kind=session_reminder", admin)
+        log = must("GET", f"{n}/deliveries?recipient_id={person_id}&kind=session_reminder", admin)
         return list(log["items"])
     [planned] = wait_until(reminder, 60, what="the reminder planned from the registration")
     assert planned["status"] == "scheduled"
     assert datetime.fromisoformat(planned["send_after"]) == starts - timedelta(hours=48)
 
     def answered() -> list[dict[str, Any]]:
-        log = call("GET", f"{n}/deliveries?recipient_id={person_id}&kind=invitation_reminder", admin)
+        log = must("GET", f"{n}/deliveries?recipient_id={person_id}&kind=invitation_reminder", admin)
         return [i for i in log["items"] if i["status"] == "cancelled"]
     # The reminder to answer, planned with the invitation, is void once she answered through the link.
     [void] = wait_until(answered, 60, what="the reminder to answer cancelled by her answer")
@@ -140,7 +125,7 @@ def test_a_company_through_the_gate_to_a_registration_by_mail_link(platform: Pla
 
     def sent() -> list[str]:
         # A mail reaches the sink just before its delivery is marked sent.
-        return sorted(i["kind"] for i in call("GET", f"{n}/deliveries?status=sent&page_size=100", admin)["items"])
+        return sorted(i["kind"] for i in must("GET", f"{n}/deliveries?status=sent&page_size=100", admin)["items"])
 
     expected = ["admission", "facilitator_assignment", "intake_confirmation", "intake_invitation",
                 "session_invitation"]

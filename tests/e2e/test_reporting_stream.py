@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Platform
-from tests.e2e.processes import Processes
+from tests.e2e.processes import Processes, call
 from tests.integration.reporting.scripted import PROGRAMME_ID, build
 from tests.integration.reporting.support import Receiver, readme_verifier
 from tests.support import bearer, publish_events, read_topic, wait_until
@@ -29,16 +29,6 @@ def get(url: str, headers: dict[str, str]) -> tuple[int, bytes, str]:
             return response.status, response.read(), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as error:
         return error.code, error.read(), ""
-
-
-def post(url: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={**headers, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 @pytest.fixture
@@ -61,7 +51,7 @@ def test_reports_from_events_alone_and_a_subscriber_catches_up_without_gaps(
     consumer = {k: str(v) for k, v in bearer(settings, "reporting_consumer", sub="ministry").items()}
     receiver = Receiver()
     try:
-        status, sub = post(f"{base}/api/v1/subscriptions", consumer, {"url": receiver.url, "description": "SZW"})
+        status, sub = call(f"{base}/api/v1/subscriptions", consumer, {"url": receiver.url, "description": "SZW"})
         assert status == 201, sub
         verify = readme_verifier()
         half = len(SCRIPT.events) // 2
