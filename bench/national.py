@@ -31,7 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -60,6 +60,7 @@ class Webs:
 
     env: dict[str, str]
     logdir: Path
+    workers: int = 2
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     urls: dict[str, str] = field(default_factory=dict)
 
@@ -69,7 +70,7 @@ class Webs:
             port = free_port()
             with open(self.logdir / f"{service}-web.log", "ab") as log:
                 self.procs[service] = subprocess.Popen(
-                    [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120",
+                    [GUNICORN, "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers), "--timeout", "120",
                      f"services.{service}.app:create_app()"],
                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             self.urls[service] = f"http://127.0.0.1:{port}"
@@ -145,7 +146,8 @@ def fetch(url: str, token: str, accept: str, timeout: float = 120) -> tuple[floa
     return time.perf_counter() - started, status, len(body)
 
 
-def time_pages(webs: Webs, token: str, todo: list[Page], samples: int) -> list[dict[str, Any]]:
+def time_pages(webs: Webs, token: str, todo: list[Page], samples: int,
+               say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     out = []
     for page in todo:
         url = webs.urls[page.service] + page.path
@@ -157,6 +159,7 @@ def time_pages(webs: Webs, token: str, todo: list[Page], samples: int) -> list[d
         out.append({"page": page.name, "service": page.service, "path": page.path, "bytes": size,
                     "cold_s": round(cold, 3), "p50_s": round(p50, 3), "max_s": round(max(warm), 3),
                     "samples": samples, "goal_s": GOAL_S, "pass": max(warm) < GOAL_S})
+        say(f"  {page.name}: cold {cold:.3f} s, p50 {p50:.3f} s, max {max(warm):.3f} s")
     return out
 
 
@@ -198,7 +201,7 @@ def database(keep: bool = False) -> Iterator[tuple[Path, PostgresServer, dict[st
 
 
 def run(scale: float, seed: int, samples: int, keep: bool = False, plans_path: Path | None = None,
-        quiet: bool = False) -> dict[str, Any]:
+        quiet: bool = False, workers: int = 2) -> dict[str, Any]:
     """Generate, load, time and explain; returns the results (the command also prints and saves them)."""
     def say(text: str) -> None:
         if not quiet:
@@ -220,15 +223,16 @@ def run(scale: float, seed: int, samples: int, keep: bool = False, plans_path: P
         settings = Settings.from_env("enrolment", env="test", database_url=urls["enrolment"])
         token = mint(settings, "bench-national", ["fund_admin"], [], ttl_seconds=6 * 3600)
         todo = pages(prog, feed_total)
-        webs = Webs(env, work / "logs")
+        webs = Webs(env, work / "logs", workers)
+        load_before = os.getloadavg()  # the pages are timed on a machine others may share: say how busy it was
         try:
             webs.start()
-            timings = time_pages(webs, token, todo, samples)
+            timings = time_pages(webs, token, todo, samples, say)
         finally:
             webs.stop()
         explainer = Explainer(pg)
         explainer.enable()
-        webs = Webs(env, work / "logs-explain")
+        webs = Webs(env, work / "logs-explain", workers)
         try:
             webs.start()
             plans = {}
@@ -246,7 +250,8 @@ def run(scale: float, seed: int, samples: int, keep: bool = False, plans_path: P
     return {"scale": scale, "seed": seed, "commit": git_head(), "counts": {**prog.counts, "events": events,
                                                                             "public_events": feed_total},
             "generate_s": round(generated_s, 2), "load": loaded, "load_s": round(load_s, 2),
-            "database_sizes": db_sizes, "pages": timings}
+            "database_sizes": db_sizes, "load_average_while_timing": [round(x, 2) for x in load_before],
+            "pages": timings}
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -257,6 +262,7 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"generated in {result['generate_s']} s, loaded in {result['load_s']} s"
           f" (+ VACUUM ANALYZE {result['load']['vacuum_analyze_seconds']} s)")
     print("database sizes: " + ", ".join(f"{s} {v['mb']} MB" for s, v in result["database_sizes"].items()))
+    print(f"load average when the timing began: {result['load_average_while_timing']}")
     print(f"\n{'page':44} {'cold s':>7} {'p50 s':>7} {'max s':>7} {'KB':>8}  goal  plans")
     for r in result["pages"]:
         plans = r["plans"]
