@@ -71,3 +71,6 @@ def test_a_fund_administrator_downloads_a_persons_data_and_reads_every_services_
     snap(page, "sessions-audit")
     page.get_by_role("link", name="Inschrijving", exact=True).last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Auditlog")
+    expect(page.get_by_role("link", name="Inschrijving", exact=True).last).to_have_attribute("aria-current", "page")
+    check_accessibility(page, "enrolment audit page")
+    snap(page, "enrolment-audit-tabs")
