@@ -80,6 +80,11 @@ def invitation_reminder_time(invited_at: datetime, after_hours: int, starts_at: 
     return None if starts_at is not None and when >= starts_at else when
 
 
+def invitation_reminder_key(session_id: str, person_id: str) -> str:
+    """The one reminder to answer an invitation: keyed by session and person, never by event, so never twice."""
+    return f"invitation-reminder:{session_id}:{person_id}"
+
+
 def retry_delay(attempts: int, base_seconds: int, cap_seconds: int = 6 * 3600) -> timedelta:
     """Exponential backoff after `attempts` failed attempts: base, 2*base, 4*base, ... capped."""
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), cap_seconds))

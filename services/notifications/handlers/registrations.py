@@ -19,7 +19,7 @@ from services.common.consumer import Handler
 from services.common.events import Event, event_type
 from services.notifications import db
 from services.notifications import schemas as s
-from services.notifications.domain import invitation_reminder_time
+from services.notifications.domain import invitation_reminder_key, invitation_reminder_time
 from services.notifications.handlers.base import Conn, Triggers
 
 # Whoever cancelled, the participant hears of it; withdrawal, removal and erasure stop their mail altogether.
@@ -57,7 +57,7 @@ class RegistrationTriggers(Triggers):
         if when is not None:
             # Keyed by session and person, not by event: one reminder per invitation, never a second one.
             self._schedule(conn, event, "invitation_reminder", d["person_id"], send_after=when,
-                           key=f"invitation-reminder:{d['session_id']}:{d['person_id']}",
+                           key=invitation_reminder_key(d["session_id"], d["person_id"]),
                            session_id=d["session_id"], company_id=d["company_id"], programme_id=d["programme_id"])
 
     def invitation_responded(self, conn: Conn, event: Event) -> None:

@@ -8,7 +8,7 @@ from services.common.consumer import Handler
 from services.common.events import Event, event_type
 from services.notifications import db
 from services.notifications import schemas as s
-from services.notifications.domain import reminder_time, staff_recipient
+from services.notifications.domain import invitation_reminder_key, reminder_time, staff_recipient
 from services.notifications.handlers.base import NOTIFIED_STATES, Conn, Triggers
 
 SESSION_FIELDS_THAT_MATTER = ("starts_at", "ends_at", "format", "venue_address", "online_url")
@@ -53,6 +53,18 @@ class SessionTriggers(Triggers):
             self._schedule(conn, event, "session_rescheduled", staff_recipient(facilitator),
                            session_id=d["session_id"], programme_id=d["programme_id"], context=context)
         self._move_reminders(conn, event, d)
+        self._remind_unanswered(conn, event, d)
+
+    def _remind_unanswered(self, conn: Conn, event: Event, d: dict[str, Any]) -> None:
+        """A session moved later may leave room for a reminder to answer that did not fit before. The key is the
+        invitation's (session and person), so whoever has one already gets no second; the sender times it from
+        when the invitation went out and drops it when the session starts first."""
+        for person in db.session_people(conn, d["session_id"], ["invited"]):
+            if person["answered_at"] is None:
+                self._schedule(conn, event, "invitation_reminder", person["person_id"],
+                               key=invitation_reminder_key(d["session_id"], person["person_id"]),
+                               session_id=d["session_id"], company_id=person["company_id"],
+                               programme_id=d["programme_id"])
 
     def _move_reminders(self, conn: Conn, event: Event, d: dict[str, Any]) -> None:
         """Queued reminders move with the session; whoever takes part and has none queued (reminded already,

@@ -142,6 +142,23 @@ def test_no_reminder_at_or_after_the_start(notifier: Notifier, smtp: SmtpServer)
         {"status": "cancelled", "last_error": "session started before the reminder"}]
 
 
+def test_a_session_moved_later_makes_room_for_the_reminder_once(notifier: Notifier, smtp: SmtpServer) -> None:
+    p, c, anna = admitted_with_delegate(notifier)
+    s = p.session("Noord", START + timedelta(days=2), [])
+    p.invite(s, c, anna)
+    notifier.send()
+    assert kinds_to(notifier, anna, "invitation_reminder") == []  # it would come after the start
+    p.reschedule(s, START + timedelta(days=10))
+    p.reschedule(s, START + timedelta(days=11))  # moved again: still the one reminder
+    notifier.clock.advance(timedelta(hours=71))
+    notifier.send()
+    assert "invitation_reminder" not in smtp.kinds(ANNA)  # timed from when the invitation went out
+    notifier.clock.advance(timedelta(hours=2))
+    notifier.send()
+    assert smtp.kinds(ANNA).count("invitation_reminder") == 1
+    assert kinds_to(notifier, anna, "invitation_reminder") == ["sent"]
+
+
 def test_a_place_on_the_waiting_list_is_confirmed_by_mail_once(notifier: Notifier, smtp: SmtpServer) -> None:
     p, c, anna = admitted_with_delegate(notifier)
     john = Person("John Smith", "john@betonnoord.nl", "en")
