@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+# An audit entry reads the same in every service; enrolment keeps its own filters (AuditQuery below).
+from services.common.audit import AuditEntry
 from services.common.schemas import SINGLE_LINE, PageQuery, Region, page_schema, region_list
 from services.enrolment.domain import (
     ADOPTION_LEVELS,
@@ -417,18 +419,6 @@ class AuditQuery(PageQuery):
     subject_type = fields.String(validate=validate.Length(min=1, max=50))
     subject_id = fields.String(validate=validate.Length(min=1, max=100))
     action = fields.String(validate=validate.Length(min=1, max=100))
-
-
-class AuditEntry(Schema):
-    id = fields.Integer()
-    occurred_at = fields.DateTime()
-    actor = fields.String()
-    actor_roles = fields.List(fields.String())
-    action = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    details = fields.Dict()
-    correlation_id = fields.String(allow_none=True)
 
 
 ProgrammePage = page_schema(ProgrammeOut)
