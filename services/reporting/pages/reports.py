@@ -29,6 +29,9 @@ from services.reporting.pages.common import (
 blueprint = Blueprint("report_pages", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_PROGRAMMES = 100  # the choice list; a fund runs a handful of programmes a year
+# The final report page's session table, a page at a time: a national programme has 20,000 sessions (a 10 MB
+# page, bench/national.py); a usual one fits on one page, and CSV and XLSX always hold them all.
+SESSIONS_PER_PAGE = 200
 
 
 def _programmes() -> list[dict[str, Any]]:
@@ -71,7 +74,19 @@ def _page(template: str) -> Response:
     return render_page(template, report=report, programmes=[(str(p["programme_id"]), p["name"] or
                                                              str(p["programme_id"])) for p in programmes],
                        chosen=str(chosen), regions=[(r, r) for r in regions], wanted=wanted[0] if wanted else None,
-                       charts=dashboard_charts(report), **_labels())
+                       charts=dashboard_charts(report), **_session_page(report["session_list"]), **_labels())
+
+
+def _session_page(sessions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page of the session table asked for (?sessions_page=, out of range: the nearest)."""
+    pages = max(1, -(-len(sessions) // SESSIONS_PER_PAGE))
+    try:
+        page = min(max(int(request.args.get("sessions_page", "1")), 1), pages)
+    except ValueError:
+        page = 1
+    first = (page - 1) * SESSIONS_PER_PAGE
+    return {"session_rows": sessions[first:first + SESSIONS_PER_PAGE], "session_page": page,
+            "session_pages": pages, "session_first": first + 1}
 
 
 def _labels() -> dict[str, Any]:

@@ -75,6 +75,26 @@ def test_the_final_report_page_shows_exactly_the_figures_of_its_csv_and_xlsx(
     assert figures["evaluatie / evaluation|programme average|n=45"] == "7,8"
 
 
+def test_the_final_report_page_shows_its_session_table_a_page_at_a_time(
+        client: FlaskClient, scripted: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A national programme's 20,000 sessions are not one 10 MB page (bench/national.py); CSV keeps them all."""
+    from services.reporting.pages import reports
+
+    monkeypatch.setattr(reports, "SESSIONS_PER_PAGE", 2)
+    admin = bearer(scripted, "fund_admin")
+    path = f"/final-report?programme={PROGRAMME_ID}"
+    first = html(client, path, admin)
+    total = int(re.search(r"Sessies 1–2 van (\d+)\.", first).group(1))  # type: ignore[union-attr]
+    assert total > 4 and "sessions_page=2" in first and "De volledige lijst staat in CSV en Excel." in first
+    assert "Sessies 3–4 van" in html(client, f"{path}&sessions_page=2", admin)
+    last = (total + 1) // 2
+    assert f"Sessies {2 * last - 1}–{total} van {total}." in html(client, f"{path}&sessions_page=9999", admin)
+    assert "Sessies 1–2 van" in html(client, f"{path}&sessions_page=twee", admin)
+    rows = list(csv.reader(io.StringIO(client.get(f"/final-report/{PROGRAMME_ID}.csv", headers=admin)
+                                       .get_data(as_text=True))))
+    assert len(rows) - rows.index([]) - 2 == total  # a blank line, the sessions' header, then every session
+
+
 def test_the_dashboard_for_each_reader(client: FlaskClient, scripted: Settings) -> None:
     for roles, regions in ((("fund_admin",), None), (("reporting_consumer",), None), (("coordinator",), ["Noord"])):
         page = html(client, "/dashboard", bearer(scripted, *roles, regions=regions))
