@@ -34,11 +34,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _group(stack: str) -> str:
+    """The layer a sample's CPU belongs to, innermost first."""
+    if re.search(r"[(/]psycopg(_pool)?/", stack):
+        return "database driver (psycopg: sending statements, reading results)"
+    if "Flask.__call__" not in stack:
+        return "gunicorn (sockets, HTTP parsing, thread pool)"
+    leaf = stack.rsplit(";", 1)[-1]
+    if re.search(r"[(/]services/", leaf):
+        return "the services' own code (use case, idempotency, checks)"
+    return "Flask, werkzeug, webargs, marshmallow, json (request and response handling)"
+
+
 def summarise(raw: Path, top: int = 70) -> str:
     """py-spy's raw (collapsed) stacks -> share of samples per function, inclusive and own."""
     total = 0
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    groups: collections.Counter[str] = collections.Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack:
@@ -48,7 +61,10 @@ def summarise(raw: Path, top: int = 70) -> str:
         for frame in set(frames):
             inclusive[frame] += int(count)
         own[frames[-1]] += int(count)
-    lines = [f"{total} samples (py-spy --gil: CPU of the worker only)", "", "inclusive:"]
+        groups[_group(stack)] += int(count)
+    lines = [f"{total} samples (py-spy --gil: CPU of the worker only)", "", "by layer (each sample once):"]
+    lines += [f"{100 * c / total:5.1f}%  {name}" for name, c in groups.most_common()]
+    lines += ["", "inclusive:"]
     lines += [f"{100 * c / total:5.1f}%  {name}" for name, c in inclusive.most_common(top)]
     lines += ["", "own:"] + [f"{100 * c / total:5.1f}%  {name}" for name, c in own.most_common(top // 2)]
     return "\n".join(lines) + "\n"
