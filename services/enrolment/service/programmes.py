@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from uuid import UUID
 
 from services.common import audit
 from services.common.db import unit_of_work
+from services.common.events import Event
 from services.common.problems import InvalidInput
 from services.enrolment import db, domain, payloads
 from services.enrolment.schemas import programme_problems
@@ -46,28 +48,26 @@ class Programmes(UseCases):
             return programme_view(row)
 
     def open_programme(self, programme_id: UUID) -> Row:
-        with unit_of_work(self.pool) as conn:
-            current = self._programme(conn, programme_id, lock=True)
-            try:
-                status = domain.open_programme(current["status"])
-            except domain.IllegalTransition as exc:
-                raise illegal(exc) from None
-            row = db.update(conn, "programmes", programme_id, {"status": status, "opened_on": today()})
-            self.outbox.add(conn, [payloads.event("ProgrammeOpened", row["id"], payloads.programme_snapshot(row))])
-            audit.record(conn, "programme.open", "programme", str(programme_id))
-            return programme_view(row)
+        return self._move(programme_id, domain.open_programme, "opened_on", "programme.open",
+                          lambda row: payloads.event("ProgrammeOpened", row["id"], payloads.programme_snapshot(row)))
 
     def close_programme(self, programme_id: UUID) -> Row:
+        return self._move(programme_id, domain.close_programme, "closed_on", "programme.close",
+                          lambda row: payloads.event("ProgrammeClosed", row["id"], {
+                              "programme_id": str(row["id"]), "closed_on": row["closed_on"].isoformat()}))
+
+    def _move(self, programme_id: UUID, step: Callable[[str], str], dated: str, action: str,
+              event: Callable[[Row], Event]) -> Row:
+        """One step of the programme's lifecycle: the new status dated today, its event and its audit row."""
         with unit_of_work(self.pool) as conn:
             current = self._programme(conn, programme_id, lock=True)
             try:
-                status = domain.close_programme(current["status"])
+                status = step(current["status"])
             except domain.IllegalTransition as exc:
                 raise illegal(exc) from None
-            row = db.update(conn, "programmes", programme_id, {"status": status, "closed_on": today()})
-            self.outbox.add(conn, [payloads.event("ProgrammeClosed", row["id"], {
-                "programme_id": str(row["id"]), "closed_on": row["closed_on"].isoformat()})])
-            audit.record(conn, "programme.close", "programme", str(programme_id))
+            row = db.update(conn, "programmes", programme_id, {"status": status, dated: today()})
+            self.outbox.add(conn, [event(row)])
+            audit.record(conn, action, "programme", str(programme_id))
             return programme_view(row)
 
     def programme(self, programme_id: UUID) -> Row:

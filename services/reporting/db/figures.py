@@ -27,6 +27,13 @@ ENROLMENT_STATUS_SQL = (
 IN_REGIONS = "(%(r)s::text[] IS NULL OR {column} = ANY(%(r)s))"
 
 
+def _one(conn: Conn, query: str, params: dict[str, Any]) -> Row:
+    """The one row an aggregate without GROUP BY always gives."""
+    row: Row | None = conn.execute(query, params).fetchone()
+    assert row is not None
+    return row
+
+
 # -- programme ------------------------------------------------------------------------------
 def programmes(conn: Conn, limit: int, offset: int) -> tuple[list[Row], int]:
     rows = conn.execute("SELECT * FROM programmes ORDER BY period_start NULLS LAST, name, programme_id"
@@ -49,16 +56,15 @@ def programme_seen(conn: Conn, programme_id: UUID) -> bool:
 
 # -- companies ------------------------------------------------------------------------------
 def funnel_counts(conn: Conn, programme_id: UUID, regions: Regions) -> Row:
-    row: Row | None = conn.execute(
+    return _one(
+        conn,
         "SELECT count(*) AS interested,"
         " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM intakes i WHERE i.enrolment_id = e.enrolment_id))"
         "   AS intake_held,"
         " count(admitted_on) AS admitted, count(declined_on) AS declined, count(activated_on) AS started,"
         " count(withdrawn_on) AS withdrawn, count(completed_on) AS completed"
         f" FROM enrolments e WHERE programme_id = %(p)s AND {IN_REGIONS.format(column='region')}",
-        {"p": programme_id, "r": regions}).fetchone()
-    assert row is not None
-    return row
+        {"p": programme_id, "r": regions})
 
 
 def withdrawal_reasons(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
@@ -128,14 +134,13 @@ def company_rows(conn: Conn, programme_id: UUID, regions: Regions, company_id: U
 
 
 def delegate_counts(conn: Conn, programme_id: UUID, regions: Regions) -> Row:
-    row: Row | None = conn.execute(
+    return _one(
+        conn,
         "SELECT count(*) FILTER (WHERE d.delegated_at IS NOT NULL) AS delegated,"
         " count(*) FILTER (WHERE d.removed_on IS NULL AND d.delegated_at IS NOT NULL) AS current,"
         " count(*) FILTER (WHERE d.removed_on IS NULL AND d.below_management) AS below_management"
         " FROM delegates d JOIN enrolments e USING (enrolment_id) WHERE d.programme_id = %(p)s"
-        f" AND {IN_REGIONS.format(column='e.region')}", {"p": programme_id, "r": regions}).fetchone()
-    assert row is not None
-    return row
+        f" AND {IN_REGIONS.format(column='e.region')}", {"p": programme_id, "r": regions})
 
 
 # -- sessions -------------------------------------------------------------------------------
@@ -184,8 +189,7 @@ def evaluation_averages(conn: Conn, programme_id: UUID, regions: Regions) -> tup
     scope = f"FROM evaluations v LEFT JOIN sessions s ON s.session_id = v.session_id {where}"
     per_facilitator = ("FROM evaluations v CROSS JOIN LATERAL unnest(v.facilitator_ids) AS f"
                        f" LEFT JOIN sessions s ON s.session_id = v.session_id {where}")
-    whole: Row | None = conn.execute(f"SELECT count(*) AS n, avg(v.score)::float AS a {scope}", params).fetchone()
-    assert whole is not None
+    whole = _one(conn, f"SELECT count(*) AS n, avg(v.score)::float AS a {scope}", params)
     by_type = conn.execute(f"SELECT COALESCE(s.type, 'onbekend') AS k, count(*) AS n, avg(v.score)::float AS a"
                            f" {scope} GROUP BY 1 ORDER BY 1", params).fetchall()
     by_facilitator = conn.execute(
