@@ -34,6 +34,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("invitation_reminder", "participant"),
     Kind("waitlist_placement", "participant"),
     Kind("registration_cancelled", "participant"),
+    Kind("session_transfer", "participant", calendar="session"),
     Kind("evaluation_request", "participant"),
     Kind("progress_digest", "director", optional=True),
     Kind("drip", "participant", optional=True),

@@ -155,6 +155,8 @@ class SessionPersonV1(EventData):
     cancelled_by = fields.String(load_default=None)
     attendance = fields.String(load_default=None)
     response = fields.String(load_default=None)  # InvitationResponded: registered | waitlisted | declined
+    # ParticipantRegistered/Waitlisted after a go/no-go merge: the session they were moved from.
+    moved_from_session_id = fields.String(load_default=None)
 
 
 class SessionBelowMinimumV1(EventData):

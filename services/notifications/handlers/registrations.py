@@ -67,6 +67,13 @@ class RegistrationTriggers(Triggers):
     def participant_registered(self, conn: Conn, event: Event) -> None:
         d, mailable, session = self._session_person(conn, event, "registered")
         self._answered(conn, d)
+        if mailable and d["moved_from_session_id"]:
+            # A go/no-go merge moved them here: their old session's notice says it is off, this says where to go.
+            before = db.session(conn, d["moved_from_session_id"])
+            self._schedule(conn, event, "session_transfer", d["person_id"], session_id=d["session_id"],
+                           company_id=d["company_id"], programme_id=d["programme_id"],
+                           context={"moved_from_session_id": d["moved_from_session_id"],
+                                    "previous_starts_at": before["starts_at"].isoformat() if before else None})
         if mailable and session is not None:
             self._schedule_reminder(conn, event, session, d["person_id"], d["company_id"])
 

@@ -28,6 +28,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "invitation_reminder": ("Herinnering uitnodiging (nog geen antwoord)", "Invitation reminder (no answer yet)"),
     "waitlist_placement": ("Op de wachtlijst geplaatst", "Placed on the waiting list"),
     "registration_cancelled": ("Aanmelding geannuleerd", "Registration cancelled"),
+    "session_transfer": ("Verplaatst naar andere sessie", "Moved to another session"),
     "evaluation_request": ("Verzoek om evaluatie", "Evaluation request"),
     "progress_digest": ("Voortgangsbericht", "Progress digest"),
     "drip": ("Inspiratiemail (campagne)", "Drip mail (campaign)"),

@@ -104,7 +104,7 @@ def test_suppressions_by_hand(notifier: Notifier) -> None:
 def test_templates_are_listed_and_previewed_in_both_languages(notifier: Notifier) -> None:
     client = notifier.app.test_client()
     kinds = client.get("/api/v1/templates", headers=admin(notifier)).get_json()
-    assert len(kinds) == 20 and all(k["languages"] == ["nl", "en"] for k in kinds)
+    assert len(kinds) == 21 and all(k["languages"] == ["nl", "en"] for k in kinds)
     assert {k["kind"] for k in kinds if k["optional"]} == {"progress_digest", "drip"}
     nl = client.get("/api/v1/templates/session_invitation/preview", headers=admin(notifier)).get_json()
     assert nl["subject"].startswith("Uitnodiging: dialoogsessie") and nl["attachments"] == ["sessie.ics"]

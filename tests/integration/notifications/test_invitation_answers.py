@@ -14,8 +14,8 @@ from services.common.events import Event
 from services.notifications.handlers import RegistrationTriggers
 from services.notifications.sender import Sender
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer
-from tests.integration.notifications.programme import Person, admitted_with_delegate, staff
-from tests.integration.notifications.test_triggers import one, text_of
+from tests.integration.notifications.programme import Person, admitted_with_delegate, staff, uid
+from tests.integration.notifications.test_triggers import ics_of, one, text_of, vevent
 
 pytestmark = pytest.mark.integration
 ANNA = "anna@betonnoord.nl"
@@ -222,3 +222,28 @@ def test_a_cancelled_registration_is_confirmed_whoever_cancelled_it(notifier: No
     p.unregister(other, c, eva, cause="person_removed", cancelled_by="system")
     notifier.send()
     assert "registration_cancelled" not in smtp.kinds("eva@betonnoord.nl")
+
+
+def test_people_moved_by_a_merge_hear_where_they_go_once(notifier: Notifier, smtp: SmtpServer) -> None:
+    """A go/no-go merge: the old session's notice says it is off, and a mail with the new session's .ics says where
+    they are registered now (sessions: SessionCancelled, RegistrationCancelled, ParticipantRegistered with
+    moved_from_session_id, in one transaction)."""
+    p, c, anna = admitted_with_delegate(notifier)
+    old = p.session("Noord", START + timedelta(days=10), [])
+    new = p.session("Noord", START + timedelta(days=12), [])
+    p.register(old, c, anna)
+    p.cancel(old, "Samengevoegd met de sessie van 14 maart")
+    p.unregister(old, c, anna, cause="session_cancelled", cancelled_by="staff")
+    moved = p._person_event("ParticipantRegistered", new, c, anna, registration_id=uid(),
+                            moved_from_session_id=old.session_id)
+    redeliver(notifier, moved, "participant_registered")
+    notifier.send()
+    assert sorted(smtp.kinds(ANNA)) == ["session_cancelled", "session_transfer"]
+    mail = one(smtp, ANNA, "session_transfer")
+    assert mail["Subject"].startswith("Nieuwe sessie: dialoogsessie")
+    assert "is samengevoegd met een andere sessie" in text_of(mail) and "/api/v1/links/cancel?token=" in text_of(mail)
+    entry = vevent(ics_of(mail))
+    assert entry["uid"] == f"{new.session_id}@progadmin" and entry["start"] == START + timedelta(days=12)
+    redeliver(notifier, moved, "participant_registered")
+    notifier.send()
+    assert smtp.kinds(ANNA).count("session_transfer") == 1

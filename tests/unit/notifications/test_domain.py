@@ -35,7 +35,8 @@ def test_mails_about_a_session_carry_a_calendar_entry() -> None:
     with_calendar = {k.name: k.calendar for k in KINDS.values() if k.calendar}
     assert with_calendar == {"intake_invitation": "intake", "session_invitation": "session",
                              "facilitator_assignment": "session", "session_rescheduled": "session",
-                             "session_cancelled": "session-cancel", "waitlist_promotion": "session"}
+                             "session_cancelled": "session-cancel", "waitlist_promotion": "session",
+                             "session_transfer": "session"}
 
 
 def test_reminder_uses_the_programmes_lead_time_else_the_default() -> None:
