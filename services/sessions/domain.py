@@ -149,9 +149,3 @@ def minutes_between(start: time, end: time) -> int:
     """Length of a same-day slot in minutes (<= 0 when the end is not after the start)."""
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
-
-def needs_decision(*, status: str, registered: int, capacity_min: int, starts_at: datetime, now: datetime,
-                   horizon_days: int, decided_for_this_date: bool) -> bool:
-    """An open session below its minimum within the horizon, without a decision for its current date."""
-    return (status in ("planned", "confirmed") and registered < capacity_min and not decided_for_this_date
-            and below_minimum_due(starts_at, now, horizon_days))

@@ -94,3 +94,15 @@ def test_go_no_go_from_the_pages(world: World) -> None:
     [recorded] = world.events("SessionDecisionRecorded")
     assert recorded["data"]["decided_by"] == "coord-noord" and recorded["data"]["decision"] == "merge"
     assert low["id"] not in html(world.client.get("/decisions", headers=noord))
+
+
+def test_the_session_page_shows_the_decision_for_its_date(world: World) -> None:
+    pid = world.programme()
+    noord = world.coordinator("Noord", sub="coord-noord")
+    low = world.schedule(pid, starts_at=future(3).isoformat(), capacity_min=4)
+    assert "beslis of de sessie doorgaat" in html(world.client.get(f"/sessions/{low['id']}", headers=noord))
+    r = world.client.post(f"/sessions/{low['id']}/decision", data={"decision": "go"}, headers=noord)
+    assert r.status_code == 303
+    page = html(world.client.get(f"/sessions/{low['id']}", headers=noord))
+    assert "Besluit voor deze datum" in page and "coord-noord" in page
+    assert "beslis of de sessie doorgaat" not in page and "Besluit nemen" not in page
