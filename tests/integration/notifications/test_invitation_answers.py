@@ -13,7 +13,9 @@ from services.common import signed_links
 from services.common.events import Event
 from services.notifications.handlers import RegistrationTriggers
 from services.notifications.sender import Sender
-from tests.integration.notifications.conftest import START, Notifier, SmtpServer
+from services.notifications.settings import NotificationsSettings
+from tests.conftest import Platform
+from tests.integration.notifications.conftest import START, Notifier, SmtpServer, make_notifier
 from tests.integration.notifications.programme import Person, admitted_with_delegate, staff, uid
 from tests.integration.notifications.test_triggers import ics_of, one, text_of, vevent
 
@@ -67,6 +69,30 @@ def test_an_invitee_who_does_not_answer_is_reminded_once_after_the_delay(notifie
     notifier.send()
     assert smtp.kinds(ANNA).count("invitation_reminder") == 1
     assert kinds_to(notifier, anna, "invitation_reminder") == ["sent"]
+
+
+def test_the_delay_is_a_setting(db_only: Platform, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    for bad in ("0", "-3"):  # a nonsense delay is refused at start, naming the variable
+        monkeypatch.setenv("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS", bad)
+        with pytest.raises(ValueError, match="PROGADMIN_MAIL_INVITATION_REMINDER_HOURS"):
+            NotificationsSettings.from_env()
+    monkeypatch.setenv("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS", "24")
+    assert NotificationsSettings.from_env().mail_invitation_reminder_hours == 24
+    monkeypatch.delenv("PROGADMIN_MAIL_INVITATION_REMINDER_HOURS")
+    n = make_notifier(db_only, smtp, mail_invitation_reminder_hours=24)
+    try:
+        p, c, anna = admitted_with_delegate(n)
+        s = p.session("Noord", START + timedelta(days=10), [])
+        p.invite(s, c, anna)
+        n.send()
+        n.clock.advance(timedelta(hours=23))
+        n.send()
+        assert "invitation_reminder" not in smtp.kinds(ANNA)
+        n.clock.advance(timedelta(hours=2))
+        n.send()
+        assert smtp.kinds(ANNA).count("invitation_reminder") == 1
+    finally:
+        n.close()
 
 
 def test_an_answer_cancels_the_reminder_and_a_queued_one_survives_a_restart(notifier: Notifier,
