@@ -40,6 +40,7 @@ FUND_ADMIN_ONLY = {
     "DELETE /api/v1/enrolments/<uuid:enrolment_id>/delegates/<uuid:person_id>",
     "POST /api/v1/enrolments/<uuid:enrolment_id>/follow-ups",
     "GET /api/v1/persons", "GET /api/v1/persons/<uuid:person_id>/export",
+    "GET /api/v1/persons/<uuid:person_id>/complete-export",
     "POST /api/v1/persons/<uuid:person_id>/erasure", "GET /api/v1/audit-entries",
 }
 
