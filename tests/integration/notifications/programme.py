@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.notifications.service import Notifications
-from tests.integration.notifications.conftest import Notifier
+from tests.integration.notifications.conftest import START, Notifier
 
 
 def uid() -> str:
@@ -209,3 +209,14 @@ def admitted_with_delegate(n: Notifier, **programme: Any) -> tuple[Programme, Co
     anna = Person("Anna de Jong", "anna@betonnoord.nl")
     p.delegate(c, anna)
     return p, c, anna
+
+
+def four_in_noord(n: Notifier) -> tuple[Programme, Company, list[Person], Session]:
+    """Petra (fac-1) facilitates; Betonbouw Noord delegates Anna, Bram, Cor and Dirk; a session in ten days."""
+    staff(n, "fac-1", "facilitator", "Petra Visser", "petra@begeleiding.nl")
+    p, c, anna = admitted_with_delegate(n)
+    others = [Person(name, f"{name.split()[0].lower()}@betonnoord.nl")
+              for name in ("Bram Smit", "Cor Jansen", "Dirk Mulder")]
+    for person in others:
+        p.delegate(c, person)
+    return p, c, [anna, *others], p.session("Noord", START + timedelta(days=10), ["fac-1"])

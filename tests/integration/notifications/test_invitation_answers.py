@@ -16,7 +16,7 @@ from services.notifications.sender import Sender
 from services.notifications.settings import NotificationsSettings
 from tests.conftest import Platform
 from tests.integration.notifications.conftest import START, Notifier, SmtpServer, make_notifier
-from tests.integration.notifications.programme import Person, admitted_with_delegate, staff, uid
+from tests.integration.notifications.programme import Person, admitted_with_delegate, four_in_noord, staff, uid
 from tests.integration.notifications.test_triggers import ics_of, one, text_of, vevent
 
 pytestmark = pytest.mark.integration
@@ -211,13 +211,7 @@ def _cancelled_mail(smtp: SmtpServer, address: str) -> EmailMessage:
 
 
 def test_a_cancelled_registration_is_confirmed_whoever_cancelled_it(notifier: Notifier, smtp: SmtpServer) -> None:
-    staff(notifier, "fac-1", "facilitator", "Petra Visser", "petra@begeleiding.nl")
-    p, c, anna = admitted_with_delegate(notifier)
-    bram, cor, dirk = (Person(n, f"{n.split()[0].lower()}@betonnoord.nl")
-                       for n in ("Bram Smit", "Cor Jansen", "Dirk Mulder"))
-    for person in (bram, cor, dirk):
-        p.delegate(c, person)
-    s = p.session("Noord", START + timedelta(days=10), ["fac-1"])
+    p, c, (anna, bram, cor, dirk), s = four_in_noord(notifier)
     for person in (anna, bram, dirk):
         p.register(s, c, person)
     p.waitlist(s, c, cor)

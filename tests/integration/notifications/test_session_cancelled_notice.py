@@ -13,27 +13,20 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.notifications.conftest import START, Notifier, SmtpServer
+from tests.integration.notifications.conftest import Notifier, SmtpServer
 from tests.integration.notifications.programme import (
     Company,
     Person,
     Programme,
     Session,
-    admitted_with_delegate,
-    staff,
+    four_in_noord,
 )
 
 pytestmark = pytest.mark.integration
 
 
 def _cast(n: Notifier) -> tuple[Programme, Session, list[tuple[Company, Person]]]:
-    staff(n, "fac-1", "facilitator", "Petra Visser", "petra@begeleiding.nl")
-    p, c, anna = admitted_with_delegate(n)
-    bram, cor, dirk = (Person(name, f"{name.split()[0].lower()}@betonnoord.nl")
-                       for name in ("Bram Smit", "Cor Jansen", "Dirk Mulder"))
-    for person in (bram, cor, dirk):
-        p.delegate(c, person)
-    s = p.session("Noord", START + timedelta(days=10), ["fac-1"])
+    p, c, (anna, bram, cor, dirk), s = four_in_noord(n)
     for person in (anna, bram, cor, dirk):
         p.invite(s, c, person)
     p.register(s, c, anna)
