@@ -23,7 +23,8 @@ class Queries:
         """Sessions matching `filters` (access.session_filters has narrowed them to the caller's)."""
         with self.ctx.pool.connection() as conn:
             rows, total = db.list_sessions(conn, filters, limit, offset)
-            return [{**r, **db.roster_counts(conn, r["id"])} for r in rows], total
+            counts = db.roster_counts_of(conn, [r["id"] for r in rows])
+            return [{**r, **counts[r["id"]]} for r in rows], total
 
     def registrations(self, session_id: UUID, status: str | None, limit: int, offset: int) -> tuple[list[Row], int]:
         with self.ctx.pool.connection() as conn:
