@@ -24,10 +24,16 @@ def get_series(conn: Conn, series_id: UUID) -> Row | None:
 
 def series_sessions(conn: Conn, series_id: UUID, *, from_start: datetime | None = None,
                     lock: bool = False) -> list[Row]:
-    """The series' occurrences by start (from `from_start` on), optionally locked in that order."""
-    return conn.execute(
-        "SELECT * FROM sessions WHERE series_id = %s AND (%s::timestamptz IS NULL OR starts_at >= %s)"
-        " ORDER BY starts_at, id" + (" FOR UPDATE" if lock else ""), (series_id, from_start, from_start)).fetchall()
+    """The series' occurrences by start (from `from_start` on), optionally locked.
+
+    Locked in id order, the order the enrolment handlers and a merge lock sessions in, so a step on a
+    series and a withdrawal touching two of its sessions cannot deadlock.
+    """
+    params = (series_id, from_start, from_start)
+    where = " WHERE series_id = %s AND (%s::timestamptz IS NULL OR starts_at >= %s)"
+    if lock:
+        conn.execute("SELECT id FROM sessions" + where + " ORDER BY id FOR UPDATE", params)
+    return conn.execute("SELECT * FROM sessions" + where + " ORDER BY starts_at, id", params).fetchall()
 
 
 def insert_decision(conn: Conn, d: Row) -> Row:
