@@ -1,6 +1,6 @@
 """Consumer and replay: reporting rebuilding its projections from the topics, against two bare consumers.
 
-    .venv/bin/python -m bench.replay [--companies 40] [--copies 25] [--profile]
+    .venv/bin/python -m bench.replay [--companies 40] [--copies 25] [--rounds 3] [--profile]
 
 1. Starts the platform and runs `--companies` companies through the
    enrolment flow over HTTP (programme, company, interest, intake, outcome,
@@ -15,7 +15,10 @@
    - baseline A: a bare kafka-python consumer that only decodes (json.loads);
    - baseline B: a bare consumer that decodes and applies the SAME SQL the
      rebuild ran (recorded from a traced rebuild) in batched transactions,
-     pipelined, one transaction per poll.
+     pipelined, one transaction per poll, waiting for the answers the
+     rebuild read (its SELECTs and claims) as any consumer using them must;
+     "B unread" is the same without waiting for any answer (a floor).
+   The three are measured in interleaved rounds, each figure the median.
 Goals: rebuild >= 0.5 of A and >= 0.9 of B. `--profile` saves a cProfile of
 one rebuild in bench/profiles/replay.prof (+ .txt, top functions).
 Writes bench/results/replay.json.
@@ -27,8 +30,10 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import re
+import statistics
 import time
 import uuid
 from typing import Any
@@ -42,6 +47,7 @@ from services.common.config import Settings
 from services.common.migrate import apply_migrations
 from services.reporting import db as reporting_db
 from services.reporting import rebuild as rebuild_module
+from services.reporting.settings import ReportingSettings
 
 SOURCES = ("enrolment", "sessions", "notifications")
 _UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -101,16 +107,33 @@ def copy_events(records: list[tuple[str, bytes | None, bytes | None, Any]], sett
 
 
 class TracingCursor(psycopg.Cursor[Any]):
-    """Records every statement and its parameters, for baseline B."""
+    """Records every statement, its parameters and whether its answer was read, for baseline B."""
 
-    log: list[tuple[Any, Any]] = []
+    log: list[list[Any]] = []  # [query, params, read]
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        TracingCursor.log.append((query, params))
+        self._traced = len(TracingCursor.log)
+        TracingCursor.log.append([query, params, False])
         return super().execute(query, params, **kwargs)
 
+    def _read(self) -> None:
+        if getattr(self, "_traced", None) is not None:
+            TracingCursor.log[self._traced][2] = True
 
-def traced_rebuild(settings: Settings) -> list[tuple[Any, Any]]:
+    def fetchone(self) -> Any:
+        self._read()
+        return super().fetchone()
+
+    def fetchall(self) -> Any:
+        self._read()
+        return super().fetchall()
+
+    def fetchmany(self, size: int = 0) -> Any:
+        self._read()
+        return super().fetchmany(size)
+
+
+def traced_rebuild(settings: ReportingSettings) -> list[list[Any]]:
     original = psycopg.connect
     TracingCursor.log = []
 
@@ -163,8 +186,15 @@ def bare_decode(settings: Settings, total: int) -> float:
     return total / elapsed
 
 
-def bare_apply(settings: Settings, total: int, statements: list[tuple[Any, Any]]) -> float:
-    """Decode every record and run the traced statements, spread over the polls, one transaction per poll."""
+def bare_apply(settings: Settings, total: int, statements: list[list[Any]], await_reads: bool = True) -> float:
+    """Decode every record and run the traced statements, spread over the polls, one transaction per poll.
+
+    Pipelined; with `await_reads` a statement whose answer the rebuild read
+    (a SELECT, the batch's claim ... RETURNING) is waited for as the rebuild
+    must, so it ends the pipeline's run of unanswered statements there too.
+    Without it every answer is left unread: a floor no consumer that uses
+    what it reads can reach.
+    """
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
     tps = [TopicPartition(t, p) for t in topics_of(settings) for p in consumer.partitions_for_topic(t) or []]
     consumer.assign(tps)
@@ -183,8 +213,10 @@ def bare_apply(settings: Settings, total: int, statements: list[tuple[Any, Any]]
                     seen += 1
             upto = len(statements) if seen >= total else int(seen * per_event)
             with conn.pipeline(), conn.transaction():
-                for query, params in statements[done:upto]:
-                    conn.execute(query, params, prepare=True)
+                for query, params, read in statements[done:upto]:
+                    cur = conn.execute(query, params, prepare=True)
+                    if read and await_reads:
+                        cur.fetchall()
             done = upto
         elapsed = time.perf_counter() - started
     consumer.close()
@@ -195,6 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.replay", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--companies", type=int, default=40)
     parser.add_argument("--copies", type=int, default=25)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
     with running() as platform:
@@ -205,8 +238,8 @@ def main(argv: list[str] | None = None) -> None:
         platform.stack.stop()  # measured alone from here on
         url = platform.pg.ensure_service_database("reporting", "bench", dbname="bench_replay")
         apply_migrations(url, "reporting")
-        settings = Settings.from_env("reporting", env="test", database_url=url,
-                                     kafka_bootstrap=platform.kafka.bootstrap, topic_prefix="replay.")
+        settings = ReportingSettings.from_env(env="test", database_url=url, kafka_bootstrap=platform.kafka.bootstrap,
+                                              topic_prefix="replay.")
         broker.ensure_topics(settings, topics_of(settings))
         total = copy_events(records, platform.settings, args.copies, "replay.")
         print(f"  {len(records)} events from the platform, {total} on the replay topics", flush=True)
@@ -214,12 +247,35 @@ def main(argv: list[str] | None = None) -> None:
         statements = traced_rebuild(settings)
         print(f"  a traced rebuild ran {len(statements)} statements ({len(statements) / total:.1f} per event)",
               flush=True)
-        base_a = bare_decode(settings, total)
-        base_b = bare_apply(settings, total, statements)
-        reset(settings)
-        started = time.perf_counter()
-        result = rebuild_module.rebuild(settings)
-        kit = result.applied / (time.perf_counter() - started)
+        # Rounds interleave the three, each figure the median of its rounds: on a machine others load too,
+        # a slow spell then hits every measurement alike instead of one of them.
+        load_before = os.getloadavg()
+        rounds: dict[str, list[float]] = {"a": [], "b": [], "b_unread": [], "rebuild": []}
+        # This process's CPU time per event (µs) beside the rate: what the client side costs, whoever waits.
+        cpu: dict[str, list[float]] = {k: [] for k in rounds}
+        result = rebuild_module.RebuildResult()
+
+        def measure(key: str, fn: Any, *fn_args: Any) -> None:
+            before = time.process_time()
+            rounds[key].append(fn(*fn_args))
+            cpu[key].append((time.process_time() - before) / total * 1e6)
+
+        def timed_rebuild() -> float:
+            nonlocal result
+            reset(settings)
+            started = time.perf_counter()
+            result = rebuild_module.rebuild(settings)
+            return result.applied / (time.perf_counter() - started)
+
+        for n in range(args.rounds):
+            measure("a", bare_decode, settings, total)
+            measure("b", bare_apply, settings, total, statements)
+            measure("b_unread", bare_apply, settings, total, statements, False)
+            measure("rebuild", timed_rebuild)
+            print(f"  round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.0f} µs CPU)"
+                                                   for k, v in rounds.items()), flush=True)
+        load_after = os.getloadavg()
+        base_a, base_b, base_b_unread, kit = (statistics.median(rounds[k]) for k in ("a", "b", "b_unread", "rebuild"))
         if args.profile:
             PROFILES.mkdir(exist_ok=True)
             reset(settings)
@@ -233,13 +289,23 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  {'what':<52} {'events/s':>9} {'ratio':>6}")
     print(f"  {'A: bare consume, decode only':<52} {base_a:>9.0f}")
     print(f"  {'B: bare consume + the same SQL, batched, pipelined':<52} {base_b:>9.0f}")
+    print(f"  {'B unread: B without waiting for any answer':<52} {base_b_unread:>9.0f}")
     print(f"  {'reporting rebuild':<52} {kit:>9.0f}")
-    print(f"  rebuild / A: {kit / base_a:.2f} (goal >= 0.5)   rebuild / B: {kit / base_b:.2f} (goal >= 0.9)")
+    print(f"  rebuild / A: {kit / base_a:.2f} (goal >= 0.5)   rebuild / B: {kit / base_b:.2f} (goal >= 0.9)"
+          f"   rebuild / B unread: {kit / base_b_unread:.2f}")
+    print("  this process's CPU per event (µs, median): "
+          + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in cpu.items()))
+    print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; medians of {args.rounds} rounds")
     write_results("replay", {"commit": git_head(), "events": total, "applied": result.applied,
                              "statements_per_event": round(len(statements) / total, 2),
+                             "reads_awaited_per_event": round(sum(1 for st in statements if st[2]) / total, 2),
+                             "load": {"before": load_before, "after": load_after},
+                             "rounds": {k: [round(x) for x in v] for k, v in rounds.items()},
+                             "client_cpu_us_per_event": {k: round(statistics.median(v)) for k, v in cpu.items()},
                              "per_s": {"bare_decode": round(base_a), "bare_same_sql": round(base_b),
-                                       "rebuild": round(kit)},
-                             "ratios": {"vs_decode": round(kit / base_a, 2), "vs_same_sql": round(kit / base_b, 2)},
+                                       "bare_same_sql_unread": round(base_b_unread), "rebuild": round(kit)},
+                             "ratios": {"vs_decode": round(kit / base_a, 2), "vs_same_sql": round(kit / base_b, 2),
+                                        "vs_same_sql_unread": round(kit / base_b_unread, 2)},
                              "goals": {"vs_decode": 0.5, "vs_same_sql": 0.9}})
 
 

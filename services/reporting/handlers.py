@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -23,8 +24,14 @@ from services.reporting.settings import ReportingSettings
 Projection = Callable[[psycopg.Connection[Any], Event], None]
 
 
+@cache
+def _schema(schema: type[s.Schema]) -> s.Schema:
+    """One instance per schema, reused: building one cost more than loading with it (issue 14, rebuild profile)."""
+    return schema()
+
+
 def _load(schema: type[s.Schema], event: Event) -> dict[str, Any]:
-    loaded: dict[str, Any] = schema().load(event["data"])
+    loaded: dict[str, Any] = _schema(schema).load(event["data"])
     return loaded
 
 

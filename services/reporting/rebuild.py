@@ -11,7 +11,8 @@ Then, in ONE database transaction: truncate the projection tables, forget which
 events reporting's consumer group has processed, then read every consumed
 topic from offset 0 up to the end offsets taken after the truncate (assign
 + seek_to_beginning, no consumer group, so the live group's offsets are
-untouched) and apply each event with the live handlers.
+untouched) and apply each event with the live handlers, claiming each polled
+batch's events with one statement (`apply_events`).
 
 The live worker may keep running: its projection writes wait for the
 rebuild's commit and then apply on top (upserts; nothing double counts);
@@ -36,7 +37,7 @@ from kafka import KafkaConsumer, TopicPartition
 from psycopg.rows import dict_row
 
 from services.common import broker, logs
-from services.common.consumer import Handler
+from services.common.consumer import Handler, claim
 from services.common.context import caused_by
 from services.common.events import Event, InvalidEvent, decode
 from services.common.worker import consumer_group
@@ -75,6 +76,33 @@ def check_full_history(consumer: KafkaConsumer, partitions: list[TopicPartition]
     trimmed = {tp: offset for tp, offset in earliest.items() if offset > 0}
     if trimmed:
         raise HistoryTrimmed(trimmed)
+
+
+def apply_events(conn: psycopg.Connection[Any], group: str, handlers: dict[str, Handler], events: list[Event]) -> int:
+    """Claim a polled batch of events with one statement, then project the ones claimed now; return how many.
+
+    No savepoint per event: the rebuild is one transaction that any failure
+    rolls back whole. The projections are sent pipelined (psycopg pipeline
+    mode: no wait for each statement's answer; a statement whose result a
+    handler reads still waits for it), so the database works while the next
+    events are decoded and loaded (issue 14: a rebuild spent 62 % of its time
+    waiting on round trips). Reporting's handlers read no row counts of their
+    writes, which a pipeline only knows at the next sync.
+    """
+    claimed = claim(conn, group, events)
+    applied = 0
+    with conn.pipeline():
+        for event in events:
+            key = (event["source"], event["id"])
+            if key not in claimed:
+                continue
+            claimed.discard(key)  # a second copy in the batch is a duplicate
+            handler = handlers.get(event["type"])
+            if handler is not None:
+                with caused_by(event.get("correlationid"), event["id"]):
+                    handler(conn, event)
+            applied += 1
+    return applied
 
 
 def apply_event(conn: psycopg.Connection[Any], group: str, handlers: dict[str, Handler], event: Event) -> bool:
@@ -128,20 +156,19 @@ def rebuild(settings: ReportingSettings) -> RebuildResult:
             remaining = {tp for tp in partitions if end[tp] > 0}
             first: dict[TopicPartition, int] = {}
             while remaining:
+                events: list[Event] = []
                 for tp, records in consumer.poll(timeout_ms=500).items():
                     first.setdefault(tp, records[0].offset)
                     for record in records:
                         if record.offset >= end[tp]:
                             continue
                         try:
-                            event = decode(record.value)
+                            events.append(decode(record.value))
                         except InvalidEvent:
                             result.unreadable += 1  # the live consumer dead-lettered it too
-                            continue
-                        if apply_event(conn, group, handlers, event):
-                            result.applied += 1
-                        else:
-                            result.duplicates += 1
+                applied = apply_events(conn, group, handlers, events)
+                result.applied += applied
+                result.duplicates += len(events) - applied
                 for tp in list(remaining):
                     if consumer.position(tp) >= end[tp]:
                         remaining.discard(tp)
