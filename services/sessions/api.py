@@ -254,7 +254,8 @@ def decide(body: dict[str, Any], session_id: uuid.UUID) -> dict[str, Any]:
     if body.get("merge_into_session_id") is not None:
         access.manageable_session(_service(), principal, body["merge_into_session_id"])
     return _service().decisions.decide(session_id, body["decision"], principal.subject,
-                                       merge_into=body.get("merge_into_session_id"), reason=body.get("reason"))
+                                       merge_into=body.get("merge_into_session_id"), reason=body.get("reason"),
+                                       decided_by_name=principal.name or None)
 
 
 @sessions.get("/<uuid:session_id>/decisions")

@@ -161,7 +161,8 @@ class DecisionOut(Schema):
     starts_at = fields.DateTime(metadata={"description": "the date the decision was taken for"})
     registered = fields.Integer(metadata={"description": "registered when decided"})
     capacity_min = fields.Integer()
-    decided_by = fields.String()
+    decided_by = fields.String(metadata={"description": "the staff member's user id (token subject)"})
+    decided_by_name = fields.String(allow_none=True, metadata={"description": "their name, for people to read"})
     decided_at = fields.DateTime()
     outcome = fields.Dict(metadata={"description": "status (confirmed, cancelled, merged); for a merge the "
                                                    "moved and not moved registrations"})

@@ -39,9 +39,9 @@ def series_sessions(conn: Conn, series_id: UUID, *, from_start: datetime | None 
 def insert_decision(conn: Conn, d: Row) -> Row:
     row = conn.execute(
         "INSERT INTO session_decisions (id, session_id, decision, merge_into_session_id, reason, starts_at,"
-        " registered, capacity_min, decided_by, decided_at) VALUES (%(id)s, %(session_id)s, %(decision)s,"
-        " %(merge_into_session_id)s, %(reason)s, %(starts_at)s, %(registered)s, %(capacity_min)s, %(decided_by)s,"
-        " %(decided_at)s) RETURNING *", d).fetchone()
+        " registered, capacity_min, decided_by, decided_by_name, decided_at) VALUES (%(id)s, %(session_id)s,"
+        " %(decision)s, %(merge_into_session_id)s, %(reason)s, %(starts_at)s, %(registered)s, %(capacity_min)s,"
+        " %(decided_by)s, %(decided_by_name)s, %(decided_at)s) RETURNING *", {"decided_by_name": None, **d}).fetchone()
     assert row is not None
     return row
 

@@ -65,7 +65,7 @@ def decide(session_id: uuid.UUID) -> Response | WerkzeugResponse:
                     access.manageable_session(service(), me(), data["merge_into_session_id"])
                 out = service().decisions.decide(session_id, data["decision"], me().subject,
                                                  merge_into=data.get("merge_into_session_id"),
-                                                 reason=data.get("reason"))
+                                                 reason=data.get("reason"), decided_by_name=me().name or None)
             except InvalidInput as error:
                 errors = problem_errors(error) or {}
             except Conflict as error:

@@ -60,8 +60,11 @@ class Decisions:
             return db.decisions_of(conn, session_id)
 
     def decide(self, session_id: UUID, decision: str, decided_by: str, *, merge_into: UUID | None = None,
-               reason: str | None = None) -> Row:
-        """Record the decision and carry it out, all in one transaction."""
+               reason: str | None = None, decided_by_name: str | None = None) -> Row:
+        """Record the decision and carry it out, all in one transaction.
+
+        `decided_by` is the staff member's id (it goes into the event); their name stays in the row, for the pages.
+        """
         now = self.ctx.clock()
         if (decision == "merge") != (merge_into is not None):
             raise InvalidInput({"merge_into_session_id": "give the session to merge into for a merge, and only then"})
@@ -80,7 +83,8 @@ class Decisions:
             row = db.insert_decision(conn, {
                 "id": uuid.uuid4(), "session_id": s["id"], "decision": decision, "merge_into_session_id": merge_into,
                 "reason": (reason or "").strip() or None, "starts_at": s["starts_at"], "registered": registered,
-                "capacity_min": s["capacity_min"], "decided_by": decided_by, "decided_at": now})
+                "capacity_min": s["capacity_min"], "decided_by": decided_by, "decided_by_name": decided_by_name,
+                "decided_at": now})
             outcome: dict[str, Any]
             if decision == "go":
                 outcome, events = self._go(conn, s)

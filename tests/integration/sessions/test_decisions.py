@@ -45,6 +45,7 @@ def test_go_confirms_and_is_recorded_with_who_and_when(world: World) -> None:
     assert r.status_code == 201, r.get_json()
     decision = r.get_json()
     assert decision["decided_by"] == "coord-noord" and decision["decided_at"] and decision["registered"] == 0
+    assert decision["decided_by_name"] == "coord-noord"  # the token's name, for the pages; the event keeps the id only
     assert decision["outcome"]["status"] == "confirmed"
     assert world.client.get(f"/api/v1/sessions/{s['id']}", headers=world.admin).get_json()["status"] == "confirmed"
     [recorded] = world.events("SessionDecisionRecorded")
