@@ -11,6 +11,7 @@ from markupsafe import escape
 from werkzeug.exceptions import NotFound
 
 from services.common.auth import require_roles
+from services.common.lookup import found
 from services.common.openapi_policy import page_responses
 from services.common.problems import Conflict
 from services.common.schemas import PageQuery, offset_of, page
@@ -60,10 +61,7 @@ def list_deliveries(query: Body) -> Body:
 @deliveries.response(200, s.DeliveryOut)
 def get_delivery(delivery_id: uuid.UUID) -> Body:
     """One delivery."""
-    row = _service().delivery(delivery_id)
-    if row is None:
-        raise NotFound("no such delivery")
-    return row
+    return found(_service().delivery(delivery_id), "no such delivery")
 
 
 # -- staff directory ----------------------------------------------------------------------
@@ -93,10 +91,7 @@ def put_staff(body: Body, staff_id: str) -> tuple[Body, int]:
 @require_roles("fund_admin", "coordinator")
 @staff.response(200, s.StaffOut)
 def get_staff(staff_id: str) -> Body:
-    row = _service().staff(staff_id)
-    if row is None:
-        raise NotFound("no such staff member")
-    return row
+    return found(_service().staff(staff_id), "no such staff member")
 
 
 @staff.delete("/<string:staff_id>")
@@ -133,10 +128,7 @@ def list_campaigns(query: Body) -> Body:
 @require_roles("fund_admin")
 @campaigns.response(200, s.CampaignOut)
 def get_campaign(campaign_id: uuid.UUID) -> Body:
-    row = _service().campaign(campaign_id)
-    if row is None:
-        raise NotFound("no such campaign")
-    return row
+    return found(_service().campaign(campaign_id), "no such campaign")
 
 
 def _transition(campaign_id: uuid.UUID, wanted: str) -> Body:
@@ -144,9 +136,7 @@ def _transition(campaign_id: uuid.UUID, wanted: str) -> Body:
         row = _service().change_campaign(campaign_id, wanted)
     except IllegalTransition as exc:
         raise Conflict(str(exc), current_state=exc.current, allowed_next_states=exc.allowed) from None
-    if row is None:
-        raise NotFound("no such campaign")
-    return row
+    return found(row, "no such campaign")
 
 
 @campaigns.post("/<uuid:campaign_id>/pause")

@@ -14,6 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from services.common import audit, signed_links
 from services.common.auth import Principal, current_principal, require_roles
+from services.common.lookup import found
 from services.common.openapi_policy import page_responses
 from services.common.schemas import PageQuery, offset_of, page
 from services.reporting import exports
@@ -207,9 +208,7 @@ def list_subscriptions(query: dict[str, Any]) -> dict[str, Any]:
 
 
 def _found(value: Any) -> Any:
-    if value is None:
-        raise NotFound("no such subscription")
-    return value
+    return found(value, "no such subscription")
 
 
 @subscriptions.get("/<uuid:subscription_id>")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
@@ -11,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from services.common.i18n import t
+from services.common.lookup import found, uuid_or_404
 from services.common.pages import render_page
 from services.common.problems import Conflict
 from services.common.signin import require_page_roles
@@ -145,14 +145,7 @@ def _step_errors(errors: dict[str, str], form: MultiDict[str, str], rows: int) -
 
 
 def _campaign_or_404(campaign_id: str) -> dict[str, Any]:
-    try:
-        wanted = uuid.UUID(campaign_id)
-    except ValueError:
-        abort(404)
-    row = service().campaign(wanted)
-    if row is None:
-        abort(404)
-    return row
+    return found(service().campaign(uuid_or_404(campaign_id)))
 
 
 @blueprint.get("/campaigns/<campaign_id>")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 
 from services.common.i18n import t
+from services.common.lookup import found, uuid_or_404
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.notifications import schemas as s
@@ -66,13 +66,7 @@ def deliveries() -> Response:
 @blueprint.get("/deliveries/<delivery_id>")
 @require_page_roles("fund_admin")  # as GET /api/v1/deliveries/{id}
 def delivery(delivery_id: str) -> Response:
-    try:
-        wanted = uuid.UUID(delivery_id)
-    except ValueError:
-        abort(404)
-    row = service().delivery(wanted)
-    if row is None:
-        abort(404)
+    row = found(service().delivery(uuid_or_404(delivery_id)))
     return render_page("pages/delivery.html.j2", d=row, kind_label=label(KIND_LABELS, row["kind"]),
                        state=DELIVERY_STATES.get(row["status"], (row["status"], row["status"], "neutral")),
                        escalation=escalation(row), title=t("Mail", "Mail"), reason=reason)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from services.common.i18n import t
+from services.common.lookup import found
 from services.common.pages import render_page
 from services.common.signin import page_principal, require_page_roles
 from services.notifications import schemas as s
@@ -111,10 +112,7 @@ def create_staff() -> Response | WerkzeugResponse:
 
 
 def _member_or_404(staff_id: str) -> dict[str, Any]:
-    row = service().staff(staff_id)
-    if row is None:
-        abort(404)
-    return row
+    return found(service().staff(staff_id))
 
 
 @blueprint.get("/staff/<staff_id>/edit")

@@ -8,15 +8,15 @@ and fund administrators see all.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from services.common.i18n import t
+from services.common.lookup import found, uuid_or_404
 from services.common.pages import render_page
 from services.common.problems import Conflict, InvalidInput
 from services.common.signin import require_page_roles
@@ -110,14 +110,7 @@ def _errors(messages: Any) -> dict[str, str]:
 
 def _subscription(subscription_id: str) -> dict[str, Any]:
     """The subscription if this person may manage it (owner or fund administrator); else 404, as the API."""
-    try:
-        wanted = uuid.UUID(subscription_id)
-    except ValueError:
-        abort(404)
-    row = service().subscription(principal(), wanted)
-    if row is None:
-        abort(404)
-    return row
+    return found(service().subscription(principal(), uuid_or_404(subscription_id)))
 
 
 @blueprint.get("/subscriptions/<subscription_id>")
@@ -161,9 +154,7 @@ def confirm_rotation(subscription_id: str) -> Response:
 def rotate_secret(subscription_id: str) -> Response:
     sub = _subscription(subscription_id)
     overlap = timedelta(0) if request.form.get("revoke_now") else DEFAULT_SECRET_OVERLAP
-    rotated = service().rotate_secret(principal(), sub["id"], overlap)
-    if rotated is None:
-        abort(404)
+    rotated = found(service().rotate_secret(principal(), sub["id"], overlap))
     # As at creation: the new secret is on this answer only, never in the session or a redirect.
     return render_page("pages/subscription_rotated.html.j2", sub=rotated)
 
