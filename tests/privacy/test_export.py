@@ -82,8 +82,9 @@ def test_one_request_gathers_a_section_from_every_service(apps: dict[str, Flask]
     assert notifications["recipients"][0]["email"] == "piet@ex.nl"
     assert [d["kind"] for d in notifications["deliveries"]] == ["session_invitation"]
     assert document["services"]["reporting"]["tables"]["delegates"][0]["job_level"] == "manager"
-    # Each service wrote who asked into its own trail; enrolment also that it gathered everything.
-    for name in ("sessions", "notifications", "reporting"):
+    # Each service wrote who asked into its own trail (enrolment too, for its own section); enrolment also that
+    # it gathered everything.
+    for name in SERVICES:
         with db(apps[name]) as conn:
             rows = conn.execute("SELECT actor, details FROM audit_log WHERE action = 'person.export'"
                                 " AND subject_id = %s", (person,)).fetchall()

@@ -86,6 +86,7 @@ ACTIONS: dict[str, Pair] = {
     "delegate.remove": ("Deelnemer afgemeld", "Participant removed"),
     "follow_up.record": ("Borging vastgelegd", "Follow-up recorded"),
     "person.erase": ("Persoonsgegevens gewist", "Personal data erased"),
+    "person.export": ("Persoonsgegevens opgevraagd", "Personal data exported"),
     "person.export_all": ("Alle persoonsgegevens opgevraagd", "All personal data exported"),
     "retention.applied": ("Bewaartermijn toegepast", "Retention period applied"),
 }

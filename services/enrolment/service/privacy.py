@@ -30,11 +30,16 @@ class Privacy(UseCases):
             return [person_view(r) for r in rows], total
 
     def export_person(self, person_id: UUID) -> Row:
-        with self._read() as conn:
+        """What enrolment holds about a person; the audit trail records who read it (`person.export`, as in
+        every service, with only how many rows went out: no personal data in the trail). Unknown: 404."""
+        with unit_of_work(self.pool) as conn:
             person = db.get_person(conn, person_id)
             if person is None:
                 raise NotFound("no such person")
-            return {"person": person_view(person), **db.roles_of_person(conn, person_id)}
+            roles = db.roles_of_person(conn, person_id)
+            audit.record(conn, "person.export", "person", str(person_id),
+                         {"rows": 1 + sum(len(rows) for rows in roles.values())})
+            return {"person": person_view(person), **roles}
 
     def export_everywhere(self, person_id: UUID, token: str, dump: Callable[[Row], Row]) -> Row:
         """Everything the four services hold about a person, one section each (services.common.privacy.gather).

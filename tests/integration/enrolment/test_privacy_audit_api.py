@@ -55,6 +55,37 @@ def test_export_lists_everything_held_about_a_person(api: Api) -> None:
     assert api.get("/api/v1/persons/00000000-0000-4000-8000-000000000000/export").status_code == 404
 
 
+def test_an_export_is_in_the_audit_trail_without_personal_data(api: Api) -> None:
+    e = api.enrolment("active")
+    director = api.ok(api.get(f"/api/v1/companies/{e['company_id']}"))["directors"][0]
+    person = director["person_id"]
+
+    def trail() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = api.ok(api.get(
+            f"/api/v1/audit-entries?action=person.export&subject_type=person&subject_id={person}"))["items"]
+        return items
+
+    assert trail() == []
+    export = api.ok(api.client.get(f"/api/v1/persons/{person}/export",
+                                   headers={**api.headers("fund_admin"), "X-Correlation-ID": f"export-{person}"}))
+    [entry] = trail()
+    # Who asked and when, as in the other services; only how many rows went out, none of the data.
+    assert entry["actor"] == "tester" and entry["actor_roles"] == ["fund_admin"]
+    assert entry["correlation_id"] == f"export-{person}"
+    rows = 1 + sum(len(v) for k, v in export.items() if k != "person")
+    assert entry["details"] == {"rows": rows} and rows >= 3  # the person, a directorship, an intake
+    written = json.dumps(entry)
+    for secret in (director["name"], director["email"], "Directeur zeer betrokken."):
+        assert not found(secret, written)
+    # Refused or unknown: nothing was read, nothing is written.
+    assert api.get(f"/api/v1/persons/{person}/export", role="coordinator", regions=["Noord"]).status_code == 403
+    assert api.get("/api/v1/persons/00000000-0000-4000-8000-000000000000/export").status_code == 404
+    assert len(trail()) == 1
+    none = api.ok(api.get("/api/v1/audit-entries?action=person.export&subject_type=person"
+                          "&subject_id=00000000-0000-4000-8000-000000000000"))
+    assert none["items"] == []
+
+
 def found(secret: str, text: str) -> bool:
     """In plain text or as an escaped JSON string (stored HTTP responses escape non-ASCII)."""
     return secret in text or json.dumps(secret)[1:-1] in text
