@@ -149,3 +149,53 @@ def minutes_between(start: time, end: time) -> int:
     """Length of a same-day slot in minutes (<= 0 when the end is not after the start)."""
     return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
 
+
+
+# -- go/no-go ---------------------------------------------------------------------------------
+OPEN = ("planned", "confirmed")
+
+
+def decision_refusal(*, status: str, starts_at: datetime, now: datetime, decision: str, registered: int,
+                     capacity_min: int, decided: str | None) -> tuple[str, str] | None:
+    """Why a go/no-go decision cannot be taken now, as (code, reason), or None when it can.
+
+    A decision is for an open session that has not started, below its minimum, without a decision for its
+    current date (`decided`: the one recorded for that date, if any; a new date needs a new decision).
+    `go` is also taken once the minimum was reached meanwhile: it goes ahead, which is what both wanted;
+    merge and cancel are not, since their ground (too few people) has gone. It may be taken before the
+    horizon in which the pages ask for it: a coordinator who knows early need not wait.
+    """
+    if status not in OPEN:
+        return "not_open", f"cannot decide on: the session is {status}"
+    if starts_at <= now:
+        return "started", "the session has started; there is nothing left to decide"
+    if decided is not None:
+        return "already_decided", (f"a decision ({decided}) was already recorded for this date; "
+                                   "a new date needs a new decision")
+    if decision != "go" and registered >= capacity_min:
+        return "not_below_minimum", (f"the session has {registered} registered, not below its minimum of "
+                                     f"{capacity_min}: no go/no-go decision is needed; cancel it as usual if it "
+                                     "must not go ahead")
+    return None
+
+
+def merge_target_problem(source: dict[str, object], target: dict[str, object], now: datetime) -> str | None:
+    """Why `target` cannot take a merged session's registrations, or None.
+
+    It must be another open session of the same programme, type and region that has not started. Its room is
+    not a condition: whoever finds no free place there joins the end of its waiting list, in arrival order.
+    """
+    if target["id"] == source["id"]:
+        return "a session cannot be merged into itself"
+    if target["programme_id"] != source["programme_id"]:
+        return "the session to merge into belongs to another programme"
+    if target["type"] != source["type"]:
+        return f"the session to merge into is of another type ({target['type']}, this one {source['type']})"
+    if target["region"] != source["region"]:
+        return f"the session to merge into is in another region ({target['region']}, this one {source['region']})"
+    if target["status"] not in OPEN:
+        return f"the session to merge into is {target['status']}"
+    starts = target["starts_at"]
+    if isinstance(starts, datetime) and starts <= now:
+        return "the session to merge into has started"
+    return None

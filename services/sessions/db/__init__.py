@@ -61,6 +61,7 @@ from services.sessions.db.registrations import (
     waitlist,
 )
 from services.sessions.db.series import (
+    decision_for_date,
     decisions_of,
     get_series,
     insert_decision,
@@ -88,6 +89,7 @@ from services.sessions.db.sessions import (
 __all__ = [
     "invitation_of",
     "record_response",
+    "decision_for_date",
     "decisions_of",
     "get_series",
     "insert_decision",

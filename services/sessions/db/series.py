@@ -66,3 +66,9 @@ def sessions_needing_decision(conn: Conn, regions: list[str] | None, region: str
         " AND (%(region)s::text IS NULL OR s.region = %(region)s)) x"
         " WHERE x.registered < x.capacity_min ORDER BY x.starts_at LIMIT %(limit)s",
         {"now": now, "days": default_days, "regions": regions, "region": region, "limit": limit}).fetchall()
+
+
+def decision_for_date(conn: Conn, session_id: UUID, starts_at: datetime) -> Row | None:
+    """The decision recorded for the session at this start (the caller holds the session row locked)."""
+    return conn.execute("SELECT * FROM session_decisions WHERE session_id = %s AND starts_at = %s"
+                        " ORDER BY decided_at DESC, id LIMIT 1", (session_id, starts_at)).fetchone()

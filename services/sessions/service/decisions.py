@@ -7,6 +7,10 @@ go confirms a planned session (SessionRescheduled, status), cancel cancels it
 to the target session by the same rules as registering there (a place while
 there is one, else the end of its waiting list; someone no longer eligible
 is not moved) and cancels this one (SessionsMerged + SessionCancelled + ...).
+
+Only a session that still needs one takes a decision: open, not started, no decision for its current date,
+and below its minimum (go is also taken when the minimum was reached meanwhile). The session row is locked
+before that is checked, so two people deciding at once cannot both record one.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from services.common import audit
 from services.common.db import unit_of_work
 from services.common.events import Event, new_event
 from services.common.problems import Conflict, InvalidInput
-from services.sessions import db, roster
+from services.sessions import db, domain, roster
 from services.sessions.db import Conn, Row
-from services.sessions.service.base import SERVICE, Context, locked_session, require_open
+from services.sessions.service.base import SERVICE, Context, locked_session
 from services.sessions.service.scheduling import Scheduling
 
 
@@ -64,6 +68,10 @@ class Decisions:
         """Record the decision and carry it out, all in one transaction.
 
         `decided_by` is the staff member's id (it goes into the event); their name stays in the row, for the pages.
+        The session must still need a decision (domain.decision_refusal, else 409 with its `reason` code),
+        checked with its row locked: of two people deciding at the same moment, the second waits and is then
+        told it was decided. A merge's target must be another open session of the same programme, type and
+        region (domain.merge_target_problem, else 422 naming `merge_into_session_id`).
         """
         now = self.ctx.clock()
         if (decision == "merge") != (merge_into is not None):
@@ -75,11 +83,20 @@ class Decisions:
             ids = sorted({session_id, *([merge_into] if merge_into else [])}, key=str)
             locked = {i: locked_session(conn, i) for i in ids}
             s = locked[session_id]
-            require_open(s, "decide on")
-            if s["starts_at"] <= now:
-                raise Conflict("the session has started; there is nothing left to decide", current_state=s["status"],
-                               allowed_transitions=["held"])
             registered = int(db.roster_counts(conn, s["id"])["registered"])
+            earlier = db.decision_for_date(conn, s["id"], s["starts_at"])
+            refused = domain.decision_refusal(
+                status=s["status"], starts_at=s["starts_at"], now=now, decision=decision, registered=registered,
+                capacity_min=s["capacity_min"], decided=earlier["decision"] if earlier else None)
+            if refused is not None:
+                code, text = refused
+                extra = {"decision_id": str(earlier["id"])} if earlier and code == "already_decided" else {}
+                raise Conflict(text, reason=code, current_state=s["status"],
+                               allowed_transitions=list(domain.TRANSITIONS[s["status"]]), **extra)
+            if merge_into is not None:
+                unfit = domain.merge_target_problem(s, locked[merge_into], now)
+                if unfit is not None:
+                    raise InvalidInput({"merge_into_session_id": unfit})
             row = db.insert_decision(conn, {
                 "id": uuid.uuid4(), "session_id": s["id"], "decision": decision, "merge_into_session_id": merge_into,
                 "reason": (reason or "").strip() or None, "starts_at": s["starts_at"], "registered": registered,
@@ -93,7 +110,7 @@ class Decisions:
                 outcome = {"status": "cancelled"}
             else:
                 assert merge_into is not None
-                outcome, events = self._merge(conn, s, locked[merge_into], row, now)
+                outcome, events = self._merge(conn, s, locked[merge_into], row)
             data = {"decision_id": str(row["id"]), "session_id": str(s["id"]),
                     "programme_id": str(s["programme_id"]), "region": s["region"], "decision": decision,
                     "reason": row["reason"], "registered": registered, "capacity_min": s["capacity_min"],
@@ -113,17 +130,8 @@ class Decisions:
         _, events = self.scheduling.confirm_in(conn, s["id"])
         return {"status": "confirmed"}, events
 
-    def _merge(self, conn: Conn, s: Row, target: Row, decision: Row,
-               now: datetime) -> tuple[dict[str, Any], list[Event]]:
-        problems: dict[str, str | list[str]] = {}
-        if target["id"] == s["id"]:
-            problems["merge_into_session_id"] = "a session cannot be merged into itself"
-        elif target["programme_id"] != s["programme_id"] or target["type"] != s["type"]:
-            problems["merge_into_session_id"] = "merge only into a session of the same programme and type"
-        elif target["status"] not in ("planned", "confirmed") or target["starts_at"] <= now:
-            problems["merge_into_session_id"] = f"that session is {target['status']} or has started"
-        if problems:
-            raise InvalidInput(problems)
+    def _merge(self, conn: Conn, s: Row, target: Row, decision: Row) -> tuple[dict[str, Any], list[Event]]:
+        """Move every live registration to `target` (checked by merge_target_problem) and cancel `s`."""
         live = [r for r in db.list_registrations(conn, s["id"], None, 100000, 0)[0] if r["status"] in db.LIVE]
         events: list[Event] = []
         moved, skipped = [], []

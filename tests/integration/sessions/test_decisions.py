@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from services.common.events import validate_event
+from services.common.problems import Conflict
 from tests.integration.sessions.world import World, future
 
 pytestmark = pytest.mark.integration
 
 
 def _low(world: World, pid: str, days: int = 5, **overrides: object) -> dict[str, object]:
-    return world.schedule(pid, starts_at=future(days).isoformat(), capacity_min=4, capacity_max=12, **overrides)
+    return world.schedule(pid, **{"starts_at": future(days).isoformat(), "capacity_min": 4, "capacity_max": 12,
+                                  **overrides})
 
 
 def test_only_sessions_below_minimum_within_the_horizon_need_a_decision(world: World) -> None:
@@ -140,3 +145,93 @@ def test_a_started_session_takes_no_decision(world: World) -> None:
     world.set_clock(future(2) + timedelta(minutes=5))
     r = world.client.post(f"/api/v1/sessions/{s['id']}/decisions", json={"decision": "go"}, headers=world.admin)
     assert r.status_code == 409
+
+
+def _decide(world: World, session_id: object, headers: dict[str, object] | None = None,
+            **body: object) -> Any:
+    return world.client.post(f"/api/v1/sessions/{session_id}/decisions", json=body, headers=headers or world.admin)
+
+
+def test_only_a_session_that_still_needs_a_decision_takes_one(world: World) -> None:
+    pid = world.programme()
+    s = _low(world, pid)
+    assert _decide(world, s["id"], decision="go").status_code == 201
+    # Decided for this date: a second decision (any) is a 409 naming why and the decision there is.
+    first = world.client.get(f"/api/v1/sessions/{s['id']}/decisions", headers=world.admin).get_json()["items"][0]
+    for body in ({"decision": "go"}, {"decision": "cancel", "reason": "toch niet"}):
+        r = _decide(world, s["id"], **body)
+        assert r.status_code == 409, r.get_json()
+        problem = r.get_json()
+        assert problem["reason"] == "already_decided" and problem["decision_id"] == first["id"]
+        assert "already recorded for this date" in problem["detail"] and problem["current_state"] == "confirmed"
+    assert len(world.events("SessionDecisionRecorded")) == 1
+    # A session that reached its minimum meanwhile: cancel and merge lost their ground (409); go still goes.
+    full = _low(world, pid, 6, capacity_min=2, facilitator_ids=["fac-vol"])
+    other = _low(world, pid, 7, facilitator_ids=["fac-ander"])
+    c = world.company(pid, "Noord", delegates=2)
+    for p in c.people:
+        world.register(str(full["id"]), p)
+    for body in ({"decision": "cancel", "reason": "te weinig"}, {"decision": "merge",
+                                                                 "merge_into_session_id": other["id"]}):
+        r = _decide(world, full["id"], **body)
+        assert r.status_code == 409 and r.get_json()["reason"] == "not_below_minimum", r.get_json()
+        assert "2 registered, not below its minimum of 2" in r.get_json()["detail"]
+    assert world.client.get(f"/api/v1/sessions/{full['id']}", headers=world.admin).get_json()["status"] == "planned"
+    r = _decide(world, full["id"], decision="go")
+    assert r.status_code == 201 and r.get_json()["outcome"]["status"] == "confirmed"
+    assert len(world.events("SessionDecisionRecorded")) == 2
+
+
+def test_people_deciding_at_the_same_moment_record_one_decision(world: World) -> None:
+    pid = world.programme()
+    s = _low(world, pid)
+    decisions = world.app.extensions["sessions"].decisions
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def decide(n: int) -> None:
+        barrier.wait()
+        try:
+            decisions.decide(uuid.UUID(s["id"]), "go" if n % 2 else "cancel", f"coord-{n}", reason="te weinig")
+            outcomes.append("decided")
+        except Conflict as error:
+            outcomes.append(str(error.extra["reason"]))
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("decided") == 1 and len(outcomes) == 4
+    # The others were told it was decided (or, after a cancel, that the session is cancelled).
+    assert set(outcomes) - {"decided"} <= {"already_decided", "not_open"}
+    assert len(world.client.get(f"/api/v1/sessions/{s['id']}/decisions", headers=world.admin).get_json()[
+        "items"]) == 1
+    assert len(world.events("SessionDecisionRecorded")) == 1
+
+
+def test_a_merge_target_is_an_open_session_of_the_same_programme_type_and_region(world: World) -> None:
+    pid = world.programme()
+    source = _low(world, pid, 5)
+    c = world.company(pid, "Noord", delegates=3)
+    for p in c.people:
+        world.register(str(source["id"]), p)
+    elsewhere = _low(world, pid, 6, region="Zuid", venue_address="Markt 1, Maastricht", facilitator_ids=["fac-z"])
+    cancelled = _low(world, pid, 6, facilitator_ids=["fac-c"])
+    world.client.post(f"/api/v1/sessions/{cancelled['id']}/cancellation", json={"reason": "zaal weg"},
+                      headers=world.admin)
+    other_programme = _low(world, world.programme(), 6, facilitator_ids=["fac-p"])
+    soon = _low(world, pid, 1, facilitator_ids=["fac-s"])
+    cases = {elsewhere["id"]: "another region (Zuid, this one Noord)", cancelled["id"]: "is cancelled",
+             other_programme["id"]: "another programme", source["id"]: "merged into itself"}
+    for target, reason in cases.items():
+        r = _decide(world, source["id"], decision="merge", merge_into_session_id=target)
+        assert r.status_code == 422, r.get_json()
+        [problem] = r.get_json()["invalid_params"]
+        assert problem["name"] == "merge_into_session_id" and reason in problem["reason"]
+    world.set_clock(future(1) + timedelta(minutes=1))  # `soon` has started
+    r = _decide(world, source["id"], decision="merge", merge_into_session_id=soon["id"])
+    assert r.status_code == 422 and "has started" in r.get_json()["invalid_params"][0]["reason"]
+    # Nothing was decided or moved by any of them.
+    assert world.events("SessionDecisionRecorded") == [] and world.events("SessionsMerged") == []
+    assert world.client.get(f"/api/v1/sessions/{source['id']}", headers=world.admin).get_json()["registered"] == 3

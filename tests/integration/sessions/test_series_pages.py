@@ -106,3 +106,35 @@ def test_the_session_page_shows_the_decision_for_its_date(world: World) -> None:
     page = html(world.client.get(f"/sessions/{low['id']}", headers=noord))
     assert "Besluit voor deze datum" in page and "coord-noord" in page
     assert "beslis of de sessie doorgaat" not in page and "Besluit nemen" not in page
+
+
+def test_the_decision_form_offers_only_fitting_sessions_and_says_why_in_dutch(world: World) -> None:
+    pid = world.programme()
+    noord = world.coordinator("Noord", "Zuid", sub="coord-noord")
+    low = world.schedule(pid, starts_at=future(4).isoformat(), capacity_min=4)
+    fitting = world.schedule(pid, starts_at=future(5).isoformat(), capacity_min=0, capacity_max=1,
+                             facilitator_ids=["fac-f"])
+    c = world.company(pid, "Noord", delegates=2)
+    world.register(fitting["id"], c.people[0])
+    zuid = world.schedule(pid, region="Zuid", starts_at=future(5).isoformat(), facilitator_ids=["fac-z"])
+    other_type = world.schedule(pid, type="intervision", starts_at=future(6).isoformat(), capacity_min=4,
+                                capacity_max=8, facilitator_ids=["fac-i"])
+    form = html(world.client.get(f"/sessions/{low['id']}/decision", headers=noord))
+    assert fitting["id"] in form and "vol: wachtlijst" in form  # its one place is taken: the waiting list
+    assert zuid["id"] not in form and other_type["id"] not in form
+    # Another region sent anyway (an old form, a crafted request): the reason at the field, in Dutch; nothing done.
+    r = world.client.post(f"/sessions/{low['id']}/decision",
+                          data={"decision": "merge", "merge_into_session_id": zuid["id"]}, headers=noord)
+    assert r.status_code == 422 and "andere regio" in field_error(html(r), "merge_into_session_id")
+    assert world.events("SessionDecisionRecorded") == []
+    c2 = world.company(pid, "Noord", delegates=1)
+    world.register(low["id"], c2.people[0])
+    r = world.client.post(f"/sessions/{low['id']}/decision",
+                          data={"decision": "merge", "merge_into_session_id": fitting["id"]}, headers=noord)
+    assert r.status_code == 303
+    detail = html(world.client.get(r.headers["Location"], headers=noord))
+    assert "1 deelnemer overgezet, van wie 1 op de wachtlijst" in detail
+    # Decided: a second try says so in Dutch on the session's page.
+    r = world.client.post(f"/sessions/{low['id']}/decision", data={"decision": "go"}, headers=noord)
+    assert r.status_code == 303
+    assert "geannuleerd of al gehouden" in html(world.client.get(r.headers["Location"], headers=noord))
