@@ -8,6 +8,7 @@ pages: the fund and its people work in the Netherlands.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -38,6 +39,13 @@ def current_language() -> str:
 def t(nl: str, en: str | None = None) -> str:
     """The text in the current language; the Dutch text when there is no English one."""
     return en if en is not None and current_language() == "en" else nl
+
+
+def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
+    """A code's words from a table of (Dutch, English, ...) entries, in the page's language; the code itself
+    when the table does not know it (and "" for none)."""
+    entry = table.get(key or "")
+    return t(entry[0], entry[1]) if entry else (key or "")
 
 
 def _local(value: datetime) -> datetime:

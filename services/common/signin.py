@@ -92,6 +92,14 @@ def _settings() -> Settings:
 # -- who is signed in ----------------------------------------------------------------------------------
 
 
+def signed_in() -> Principal:
+    """The signed-in person on a page behind `require_page_roles` (which has made sure there is one)."""
+    principal = page_principal()
+    if principal is None:
+        abort(401)
+    return principal
+
+
 def page_principal() -> Principal | None:
     """The signed-in person of this page request, or None (anonymous).
 

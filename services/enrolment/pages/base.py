@@ -7,9 +7,8 @@ from typing import Any, cast
 from flask import Blueprint, current_app, flash, g, request
 from werkzeug.exceptions import NotFound
 
-from services.common.auth import Principal
 from services.common.i18n import t
-from services.common.signin import page_principal
+from services.common.signin import page_principal, signed_in
 from services.enrolment.pages import labels
 from services.enrolment.service import Enrolment
 
@@ -57,11 +56,7 @@ def service() -> Enrolment:
     return cast(Enrolment, current_app.extensions["enrolment"])
 
 
-def me() -> Principal:
-    """The signed-in person (the views are behind require_page_roles, so there is one)."""
-    principal = page_principal()
-    assert principal is not None
-    return principal
+me = signed_in
 
 
 def is_admin() -> bool:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, request
 from marshmallow import ValidationError
 
-from services.common.i18n import t
+from services.common.i18n import label, t
 from services.notifications.service import Notifications
 
 PAGE_SIZE = 25
@@ -108,12 +107,6 @@ MESSAGES = {
 def service() -> Notifications:
     found: Notifications = current_app.extensions["notifications"]
     return found
-
-
-def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
-    """The label of `key` in the page's language; the key itself when unknown."""
-    entry = table.get(key or "")
-    return t(entry[0], entry[1]) if entry else (key or "")
 
 
 def reason(text: str | None) -> str:

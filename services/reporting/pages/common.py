@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from flask import abort, current_app
+from flask import current_app
 
 from services.common import session_types
-from services.common.auth import Principal
-from services.common.i18n import date_nl, t
-from services.common.signin import page_principal
+from services.common.i18n import date_nl
+from services.common.i18n import label as label  # the report pages take it from here
+from services.common.signin import signed_in
 from services.reporting.service import Reporting
 
 TYPE_LABELS = {**session_types.NAMES, "onbekend": session_types.UNKNOWN}
@@ -34,17 +32,7 @@ def service() -> Reporting:
     return found
 
 
-def principal() -> Principal:
-    """The signed-in person (the views are behind require_page_roles, so there is one)."""
-    who = page_principal()
-    if who is None:
-        abort(401)
-    return who
-
-
-def label(table: Mapping[str, tuple[str, str]], key: str | None) -> str:
-    entry = table.get(key or "")
-    return t(entry[0], entry[1]) if entry else (key or "")
+principal = signed_in
 
 
 def month_label(month: str) -> str:

@@ -8,17 +8,15 @@ redirect, or show the form again with the errors at their fields.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from services.common.auth import Principal
-from services.common.i18n import t
+from services.common.i18n import label, t
 from services.common.problems import Problem
-from services.common.signin import page_principal
+from services.common.signin import signed_in
 from services.sessions import domain
 
 # The API's role sets: who may use which page is the same as who may call the API behind it.
@@ -59,18 +57,7 @@ def settings() -> SessionsSettings:
     return cast(SessionsSettings, current_app.config["SETTINGS"])
 
 
-def me() -> Principal:
-    """The signed-in person (the views' role decorator has made sure there is one)."""
-    principal = page_principal()
-    assert principal is not None
-    return principal
-
-
-def label(table: Mapping[str, tuple[str, ...]], key: str | None) -> str:
-    if key is None:
-        return ""
-    entry = table.get(key)
-    return t(entry[0], entry[1]) if entry else key
+me = signed_in
 
 
 def short_id(value: Any) -> str:
