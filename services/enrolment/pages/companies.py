@@ -103,9 +103,7 @@ def new_company() -> Response | WerkzeugResponse:
     try:
         company = service().companies.register_company(data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _form(forms.problem_errors(exc, FIELDS), 422)
+        return _form(forms.refusal(exc, FIELDS), 422)
     if programme is None:
         saved("Bedrijf aangemeld.", "Company registered.")
         return redirect(url_for(".company", company_id=company["id"]), 303)
@@ -150,9 +148,7 @@ def enrol(company_id: UUID) -> WerkzeugResponse:
     try:
         enrolment = service().lifecycle.enrol(company_id, programme_id)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        flash(" ".join(forms.problem_errors(exc, ()).values()), "error")
+        flash(" ".join(forms.refusal(exc, ()).values()), "error")
         return redirect(url_for(".company", company_id=company_id), 303)
     saved("Ingeschreven. Plan nu het intakegesprek met de directeur.",
           "Enrolled. Now plan the intake interview with the director.")

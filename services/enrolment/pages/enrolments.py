@@ -82,9 +82,7 @@ def _schedule(enrolment_id: UUID, intake_id: UUID | None) -> Response | Werkzeug
         else:
             service().lifecycle.schedule_intake(enrolment_id, data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _schedule_form(e, company, intake, forms.problem_errors(exc, SCHEDULE_FIELDS), exc.code or 422)
+        return _schedule_form(e, company, intake, forms.refusal(exc, SCHEDULE_FIELDS), exc.code or 422)
     saved("Intakegesprek gepland. De directeur krijgt een uitnodiging per e-mail.",
           "Intake interview planned. The director gets an invitation by e-mail.")
     return redirect(url_for(".enrolment", enrolment_id=enrolment_id), 303)
@@ -157,9 +155,7 @@ def record_outcome(enrolment_id: UUID, intake_id: UUID) -> Response | WerkzeugRe
     try:
         row = service().lifecycle.record_intake_outcome(enrolment_id, intake_id, data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _outcome_form(enrolment_id, intake_id, forms.problem_errors(exc, OUTCOME_FIELDS), exc.code or 422)
+        return _outcome_form(enrolment_id, intake_id, forms.refusal(exc, OUTCOME_FIELDS), exc.code or 422)
     if row["missing_for_admission"]:
         flash(t("Intakegesprek vastgelegd. Het voldoet nog niet aan de toelatingseis; zie hieronder wat ontbreekt.",
                 "Intake interview recorded. It does not meet the admission rule yet; see below what is missing."),

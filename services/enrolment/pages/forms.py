@@ -136,6 +136,13 @@ def problem_errors(exc: HTTPException, fields: Iterable[str]) -> Errors:
     return {GENERAL: conflict_message(exc)}
 
 
+def refusal(exc: HTTPException, fields: Iterable[str]) -> Errors:
+    """A use case's refusal (409, 422) as errors at the fields; any other error (403, 404 ...) goes on up."""
+    if exc.code not in (409, 422):
+        raise exc
+    return problem_errors(exc, fields)
+
+
 def conflict_message(exc: HTTPException) -> str:
     """A refused step (409) in words: what is missing, why not now, what is possible."""
     extra: Mapping[str, Any] = getattr(exc, "extra", {})

@@ -73,9 +73,7 @@ def add_delegate(enrolment_id: UUID) -> Response | WerkzeugResponse:
     try:
         row = service().participation.delegate(enrolment_id, data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _delegates_page(enrolment_id, forms.problem_errors(exc, DELEGATE_FIELDS), exc.code or 422)
+        return _delegates_page(enrolment_id, forms.refusal(exc, DELEGATE_FIELDS), exc.code or 422)
     if row["below_management"]:
         level = label("job_level", row["job_level"]).lower()
         flash(t(f"{row['name']} is afgevaardigd, maar als {level} onder managementniveau. De impact is het grootst "
@@ -132,8 +130,6 @@ def record_follow_up(enrolment_id: UUID) -> Response | WerkzeugResponse:
     try:
         service().participation.record_follow_up(enrolment_id, data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _follow_ups_page(enrolment_id, forms.problem_errors(exc, FOLLOW_UP_FIELDS), exc.code or 422)
+        return _follow_ups_page(enrolment_id, forms.refusal(exc, FOLLOW_UP_FIELDS), exc.code or 422)
     saved("Borging vastgelegd.", "Follow-up recorded.")
     return redirect(url_for(".follow_ups", enrolment_id=enrolment_id), 303)

@@ -157,9 +157,7 @@ def edit_programme(programme_id: UUID) -> Response | WerkzeugResponse:
     try:
         service().programmes.update_programme(programme_id, data)
     except HTTPException as exc:
-        if exc.code not in (409, 422):
-            raise
-        return _form(current, forms.problem_errors(exc, FIELDS), exc.code or 422)
+        return _form(current, forms.refusal(exc, FIELDS), exc.code or 422)
     saved("Programma opgeslagen.", "Programme saved.")
     return redirect(url_for(".programme", programme_id=programme_id), 303)
 
