@@ -41,6 +41,49 @@ request_connection: ContextVar[psycopg.Connection[Any] | None] = ContextVar("req
 # for RELEASE (COMMIT releases it).
 REQUEST_SAVEPOINT = "request_use_case"
 request_savepoint: ContextVar[bool] = ContextVar("request_savepoint", default=False)
+# The request's first unit may leave its last writes queued in an open pipeline (`trailing_writes`): the HTTP
+# layer then sends its stored response and COMMIT behind them and reads all their results in one round trip.
+_deferring: ContextVar[bool] = ContextVar("_deferring", default=False)
+_pending: ContextVar[contextlib.ExitStack | None] = ContextVar("_pending", default=None)
+
+
+def take_pending() -> contextlib.ExitStack | None:
+    """The request connection's open pipeline, if a unit left its last writes in it; the caller closes it
+    (closing sends everything queued and raises the first statement's error)."""
+    pending = _pending.get()
+    if pending is not None:
+        _pending.set(None)
+    return pending
+
+
+def _settle() -> None:
+    pending = take_pending()
+    if pending is not None:
+        pending.close()
+
+
+@contextlib.contextmanager
+def trailing_writes(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A use case's last statements, whose results nothing reads: sent in one pipeline.
+
+    Outside a request transaction (or in a later unit of one) this is `conn.pipeline()`: one round trip when
+    the block ends. As the last writes of a request's first unit, the pipeline stays open when the block ends,
+    so the stored response and COMMIT follow in the same round trip (issue 14, benchmark 1); their errors
+    then surface there, before anything commits. Nothing may run on `conn` after this block inside the unit.
+    """
+    if not (_deferring.get() and conn is request_connection.get() and _pending.get() is None):
+        with conn.pipeline():
+            yield
+        return
+    stack = contextlib.ExitStack()
+    stack.enter_context(conn.pipeline())
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(psycopg.Error):
+            stack.close()
+        raise
+    _pending.set(stack)
 
 
 @contextlib.contextmanager
@@ -58,15 +101,21 @@ def unit_of_work(pool: ConnectionPool) -> Iterator[psycopg.Connection[Any]]:
     # The savepoint set after the claim covers exactly this unit's writes only if nothing was written on the
     # connection since: so only for the first unit, and not inside a savepoint someone else opened
     # (services.sessions.links wraps its own claim and the use case in one).
+    _settle()  # an earlier unit's queued last writes first: this unit may read what they wrote
     if request_savepoint.get() and not outer._num_transactions:
         request_savepoint.set(False)
+        deferring = _deferring.set(True)
         try:
             yield outer
         except BaseException:
             # A connection that cannot roll back fails the stored response's UPDATE too: a 500, nothing kept.
             with contextlib.suppress(psycopg.Error):
+                _settle()
+            with contextlib.suppress(psycopg.Error):
                 outer.execute(f"ROLLBACK TO SAVEPOINT {REQUEST_SAVEPOINT}")
             raise
+        finally:
+            _deferring.reset(deferring)
         return
     with outer.transaction():
         yield outer

@@ -12,7 +12,8 @@ Round trips (issue 14, benchmark 1): the transaction's start, the claim and a
 savepoint for the use case go to PostgreSQL as one pipeline, and so do the
 stored response and the commit: two round trips of overhead per write, where
 one statement at a time took six (BEGIN, claim, SAVEPOINT, RELEASE, UPDATE,
-COMMIT).
+COMMIT). A use case's last writes (`db.trailing_writes`) join that second
+round trip.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from flask import Flask, Response, current_app, g, request
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from services.common.db import REQUEST_SAVEPOINT, request_connection, request_savepoint
+from services.common.db import REQUEST_SAVEPOINT, request_connection, request_savepoint, take_pending
 from services.common.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -93,14 +94,21 @@ def _finish(*, commit: bool, store: tuple[Any, ...] | None = None) -> None:
     conn: psycopg.Connection[Any] = state[0]
     request_connection.reset(g.pop("idem_token"))
     request_savepoint.reset(g.pop("idem_savepoint"))
+    # The use case's last writes may still be queued in an open pipeline (db.trailing_writes).
+    pending = take_pending()
     try:
         if commit:
-            # COMMIT as a statement of the pipeline: conn.commit() would sync once more on leaving it.
-            with conn.pipeline():
+            # COMMIT as a statement of the pipeline: conn.commit() would sync once more on leaving it. Behind
+            # the use case's queued writes when there are any: all of it is one round trip, and an error in
+            # any of them raises here, before the COMMIT is carried out.
+            with pending if pending is not None else conn.pipeline():
                 if store is not None:
                     conn.execute(_STORE, store)
                 conn.execute("COMMIT", prepare=False)
         else:
+            if pending is not None:
+                with contextlib.suppress(psycopg.Error):
+                    pending.close()
             conn.rollback()
     except BaseException:
         # A connection whose pipeline or transaction failed half-way is not handed to the next request.

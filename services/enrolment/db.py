@@ -72,10 +72,15 @@ def list_programmes(conn: Conn, status: str | None, limit: int, offset: int) -> 
 
 
 # -- persons ------------------------------------------------------------------
-def insert_person(conn: Conn, person_id: UUID, data: dict[str, Any]) -> Row:
-    row = conn.execute(
+def person_insert(conn: Conn, person_id: UUID, data: dict[str, Any]) -> psycopg.Cursor[Any]:
+    """The INSERT, its row not yet read (so that it can go in a pipeline)."""
+    return conn.execute(
         "INSERT INTO persons (id, name, email, phone, language) VALUES (%s, %s, %s, %s, %s) RETURNING *",
-        (person_id, data["name"], data["email"], data.get("phone"), data.get("language", "nl"))).fetchone()
+        (person_id, data["name"], data["email"], data.get("phone"), data.get("language", "nl")))
+
+
+def insert_person(conn: Conn, person_id: UUID, data: dict[str, Any]) -> Row:
+    row = person_insert(conn, person_id, data).fetchone()
     assert row is not None
     return row
 
@@ -119,15 +124,15 @@ def erase_person(conn: Conn, person_id: UUID) -> Row:
 
 
 # -- companies ----------------------------------------------------------------
-def insert_company(conn: Conn, company_id: UUID, data: dict[str, Any]) -> Row | None:
-    """Insert; None when the KvK number is already registered."""
+def company_insert(conn: Conn, company_id: UUID, data: dict[str, Any]) -> psycopg.Cursor[Any]:
+    """Insert, the row not yet read; no row when the KvK number is already registered."""
     address = data.get("address") or {}
     return conn.execute(
         "INSERT INTO companies (id, name, kvk_number, region, street, postal_code, city, size, contact_person_id)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kvk_number) DO NOTHING RETURNING *",
         (company_id, data["name"], data["kvk_number"], data["region"], address.get("street", ""),
          address.get("postal_code", ""), address.get("city", ""), data.get("size"),
-         data.get("contact_person_id"))).fetchone()
+         data.get("contact_person_id")))
 
 
 def get_company(conn: Conn, company_id: UUID, *, lock: bool = False) -> Row | None:
@@ -183,7 +188,7 @@ def list_companies(conn: Conn, filters: dict[str, Any], regions: list[str] | Non
 
 
 # -- enrolments ---------------------------------------------------------------
-_ENROLMENT_VIEW = (
+ENROLMENT_VIEW = (
     "SELECT e.*, c.name AS company_name, c.region,"
     " (SELECT count(*) FROM delegates d WHERE d.enrolment_id = e.id AND d.removed_on IS NULL) AS delegate_count"
     " FROM enrolments e JOIN companies c ON c.id = e.company_id")
@@ -202,7 +207,7 @@ def lock_enrolment(conn: Conn, enrolment_id: UUID) -> bool:
 
 
 def get_enrolment(conn: Conn, enrolment_id: UUID) -> Row | None:
-    return conn.execute(f"{_ENROLMENT_VIEW} WHERE e.id = %s", (enrolment_id,)).fetchone()
+    return conn.execute(f"{ENROLMENT_VIEW} WHERE e.id = %s", (enrolment_id,)).fetchone()
 
 
 def list_enrolments(conn: Conn, filters: dict[str, Any], regions: list[str] | None,
@@ -214,7 +219,7 @@ def list_enrolments(conn: Conn, filters: dict[str, Any], regions: list[str] | No
              " AND (%(regions)s::text[] IS NULL OR c.region = ANY(%(regions)s))")
     params = {k: filters.get(k) for k in ("programme_id", "company_id", "state", "region")}
     params.update(regions=regions, limit=limit, offset=offset)
-    rows = conn.execute(f"{_ENROLMENT_VIEW} {where} ORDER BY c.name, e.id LIMIT %(limit)s OFFSET %(offset)s",
+    rows = conn.execute(f"{ENROLMENT_VIEW} {where} ORDER BY c.name, e.id LIMIT %(limit)s OFFSET %(offset)s",
                         params).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM enrolments e JOIN companies c ON c.id = e.company_id {where}",
                          params).fetchone()
@@ -249,28 +254,13 @@ def list_intakes(conn: Conn, enrolment_id: UUID, limit: int, offset: int) -> tup
 
 
 # -- delegates ----------------------------------------------------------------
-_DELEGATE_VIEW = ("SELECT d.*, p.name, p.email, p.phone, p.language FROM delegates d"
-                  " JOIN persons p ON p.id = d.person_id")
-
-
-def insert_delegate(conn: Conn, person: Row, enrolment_id: UUID, job_level: str, below: bool,
-                    delegated_on: Any) -> Row:
-    """Insert; the row as get_delegate reads it (with the person's fields), without reading it back."""
-    row = conn.execute("INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
-                       " VALUES (%s, %s, %s, %s, %s) RETURNING *",
-                       (enrolment_id, person["id"], job_level, below, delegated_on)).fetchone()
-    assert row is not None
-    return {**row, **{k: person[k] for k in ("name", "email", "phone", "language")}}
+DELEGATE_VIEW = ("SELECT d.*, p.name, p.email, p.phone, p.language FROM delegates d"
+                 " JOIN persons p ON p.id = d.person_id")
 
 
 def get_delegate(conn: Conn, enrolment_id: UUID, person_id: UUID) -> Row | None:
-    return conn.execute(f"{_DELEGATE_VIEW} WHERE d.enrolment_id = %s AND d.person_id = %s",
+    return conn.execute(f"{DELEGATE_VIEW} WHERE d.enrolment_id = %s AND d.person_id = %s",
                         (enrolment_id, person_id)).fetchone()
-
-
-def current_delegates(conn: Conn, enrolment_id: UUID) -> list[Row]:
-    return conn.execute(f"{_DELEGATE_VIEW} WHERE d.enrolment_id = %s AND d.removed_on IS NULL",
-                        (enrolment_id,)).fetchall()
 
 
 def remove_delegate(conn: Conn, enrolment_id: UUID, person_id: UUID, removed_on: Any,
@@ -283,7 +273,7 @@ def list_delegates(conn: Conn, enrolment_id: UUID, include_removed: bool, limit:
                    offset: int) -> tuple[list[Row], int]:
     where = "WHERE d.enrolment_id = %(e)s AND (%(all)s OR d.removed_on IS NULL)"
     params = {"e": enrolment_id, "all": include_removed, "limit": limit, "offset": offset}
-    rows = conn.execute(f"{_DELEGATE_VIEW} {where} ORDER BY d.created_at, d.person_id"
+    rows = conn.execute(f"{DELEGATE_VIEW} {where} ORDER BY d.created_at, d.person_id"
                         " LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM delegates d {where}", params).fetchone()
     return rows, int(total["n"]) if total else 0

@@ -219,6 +219,34 @@ def test_the_database_lost_at_commit_is_a_503_and_the_retry_runs_once(
     assert len(outbox_types(app.config["SETTINGS"])) == 1
 
 
+def test_a_failing_last_write_sent_with_the_commit_keeps_nothing_and_the_retry_runs_once(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A use case's last writes go to PostgreSQL with the stored response and COMMIT (db.trailing_writes): one
+    of them failing there is a 500 and nothing commits (company, outbox, key), with or without a key; the
+    retry with the same key then registers the company once."""
+    from services.enrolment import db
+
+    settings = app.config["SETTINGS"]
+
+    def failing(conn: psycopg.Connection[object], *args: object, **kwargs: object) -> None:
+        conn.execute("SELECT 1 / 0")
+
+    def companies() -> int:
+        with psycopg.connect(settings.database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM companies").fetchone()
+            return int(row[0]) if row else 0
+
+    monkeypatch.setattr(db, "set_directors", failing)
+    headers = {**admin(app), "Idempotency-Key": "fails-late-1"}
+    assert client.post("/api/v1/companies", json=company(), headers=headers).status_code == 500
+    assert client.post("/api/v1/companies", json=company(), headers=admin(app)).status_code == 500
+    assert companies() == 0 and outbox_types(settings) == []
+    monkeypatch.undo()
+    retry = client.post("/api/v1/companies", json=company(), headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert companies() == 1 and outbox_types(settings) == ["progadmin.enrolment.CompanyRegistered.v1"]
+
+
 def test_health_metrics_openapi_and_docs(app: Flask, client: FlaskClient) -> None:
     assert client.get("/livez").get_json()["status"] == "ok"
     ready = client.get("/readyz")

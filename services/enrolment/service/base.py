@@ -74,7 +74,11 @@ class UseCases:
         Withdrawal, completion, declining and follow-up stay possible after
         closing: follow-up ("borging") is what happens after the programme.
         """
-        programme = db.get_programme(conn, e["programme_id"], share=True)
+        return UseCases._check_open(db.get_programme(conn, e["programme_id"], share=True), e, step)
+
+    @staticmethod
+    def _check_open(programme: Row | None, e: Row, step: str) -> Row:
+        """The programme as read FOR SHARE for `step` on enrolment `e`: 404 when gone, 409 unless open."""
         if programme is None:
             raise NotFound("no such programme")
         if programme["status"] != "open":

@@ -8,9 +8,10 @@ from uuid import UUID
 from werkzeug.exceptions import NotFound
 
 from services.common import audit
+from services.common.db import trailing_writes, unit_of_work
 from services.common.problems import Conflict, InvalidInput
-from services.enrolment import db, domain, payloads
-from services.enrolment.service.base import Row, UseCases, today
+from services.enrolment import db, db_registration, domain, payloads
+from services.enrolment.service.base import Row, UseCases, illegal, today
 from services.enrolment.views import below_management_warning, delegate_view
 
 
@@ -18,10 +19,16 @@ class Participation(UseCases):
     """Who a company delegates, and what it kept doing afterwards."""
 
     def delegate(self, enrolment_id: UUID, data: Row) -> Row:
-        with self._locked(enrolment_id) as (conn, e):
-            state = domain.delegate(e["state"])
-            programme = self._open_programme(conn, e, "new delegates")
-            current = db.current_delegates(conn, enrolment_id)
+        with unit_of_work(self.pool) as conn:
+            # What _locked and _open_programme read, and the current delegates, in one round trip (issue 14).
+            e, programme, current = db_registration.lock_for_delegation(conn, enrolment_id)
+            if e is None:
+                raise NotFound("no such enrolment")
+            try:
+                state = domain.delegate(e["state"])
+            except domain.IllegalTransition as exc:
+                raise illegal(exc) from None
+            programme = self._check_open(programme, e, "new delegates")
             replaces = data["replaces"]
             if replaces is not None and replaces not in {d["person_id"] for d in current}:
                 raise InvalidInput({"replaces": "not a current delegate of this enrolment"})
@@ -34,9 +41,9 @@ class Participation(UseCases):
                 raise Conflict(f"the programme allows at most {maximum} delegates per company",
                                max_delegates_per_company=maximum, current_delegates=len(staying))
             on = today()
-            person = db.insert_person(conn, uuid.uuid4(), data)
             below = domain.below_management(data["job_level"])
-            row = db.insert_delegate(conn, person, enrolment_id, data["job_level"], below, on)
+            person, row = db_registration.insert_person_and_delegate(conn, uuid.uuid4(), data, enrolment_id,
+                                                                     data["job_level"], below, on)
             activated = state != e["state"]
             e = self._set(conn, e, {"state": state, "activated_on": on}) if activated else e
             events = [payloads.participant_delegated(e, person, data["job_level"], below)]
@@ -44,8 +51,9 @@ class Participation(UseCases):
                 events.append(payloads.participant_removed(e, replaces, on, person["id"]))
             if activated:
                 events.append(payloads.company_activated(e))
-            # Statements whose results nothing waits for go to PostgreSQL in one round trip (issue 14).
-            with conn.pipeline():
+            # Statements whose results nothing waits for: one round trip, with an Idempotency-Key the stored
+            # response's and COMMIT's (issue 14).
+            with trailing_writes(conn):
                 if replaces is not None:
                     db.remove_delegate(conn, enrolment_id, replaces, on, person["id"])
                 self._share_contact(conn, person)
