@@ -62,8 +62,7 @@ def companies_by_region(rows: list[Row]) -> dict[str, dict[str, int]]:
 def company(stored: Row) -> Row:
     """A company's row as a figure: counts as ints, its attendance rate, its latest follow-up level."""
     row = dict(stored)
-    level = row["follow_up_level"]  # a level this version does not know counts as none, as it always did
-    row["follow_up_level"] = "unknown" if level is None else level if level in adoption.LEVELS else "none"
+    row["follow_up_level"] = company_level(row["follow_up_level"])
     for k in COMPANY_COUNTS:
         row[k] = int(row[k])
     row["attendance_rate"] = rate(row["attended"], row["attended"] + row["no_shows"])
@@ -81,78 +80,138 @@ def follow_up(companies: list[Row]) -> Row:
         by_level[c["follow_up_level"]] += 1
         for activity in c["follow_up_activities"]:
             by_activity[activity] += 1
+    return _adoption(by_level, by_activity)
+
+
+def follow_up_counts(levels: list[Row], activities: list[Row]) -> Row:
+    """`follow_up` from counts: the companies that stayed in per latest level as stored (None: no follow-up;
+    `db.figures.follow_up_levels`) and per activity."""
+    by_level: dict[str, int] = defaultdict(int)
+    for row in levels:
+        by_level[company_level(row["level"])] += int(row["n"])
+    return _adoption(by_level, {r["activity"]: int(r["n"]) for r in activities})
+
+
+def _adoption(by_level: dict[str, int], by_activity: dict[str, int]) -> Row:
+    stayed = sum(by_level.values())
     adopted = sum(n for level, n in by_level.items() if adoption.is_adopted(level))
-    return {"adopted": adopted, "of": len(stayed), "label_nl": f"{adopted} van {len(stayed)}",
-            "label_en": f"{adopted} of {len(stayed)}", "rate": rate(adopted, len(stayed)),
+    return {"adopted": adopted, "of": stayed, "label_nl": f"{adopted} van {stayed}",
+            "label_en": f"{adopted} of {stayed}", "rate": rate(adopted, stayed),
             "by_level": dict(sorted(by_level.items())), "by_activity": dict(sorted(by_activity.items()))}
+
+
+def company_level(level: str | None) -> str:
+    """A company's latest follow-up level as a figure: none recorded is "unknown", one this version does not
+    know counts as none (as it always did)."""
+    return "unknown" if level is None else level if level in adoption.LEVELS else "none"
 
 
 # -- sessions -------------------------------------------------------------------------------
 def session(stored: Row, min_responses: int) -> Row:
-    """A session's row as a figure: counts as ints, its evaluation shown only from `min_responses` on."""
+    """A session's row as a figure, in plain JSON values (ids and times as text): counts as ints, its evaluation
+    shown only from `min_responses` on."""
     row = dict(stored)
     for k in SESSION_COUNTS:
         row[k] = int(row[k])
+    row["session_id"] = str(row["session_id"])
+    row["starts_at"] = row["starts_at"].isoformat() if row["starts_at"] is not None else None
     row["evaluation"] = evaluation(row.pop("responses"), row.pop("average"), min_responses)
-    row["facilitator_ids"] = list(row["facilitator_ids"] or [])
+    row["facilitator_ids"] = [str(f) for f in row["facilitator_ids"] or ()]
     return row
 
 
-def count_by(rows: list[Row], *keys: str) -> Row:
-    """Nested counts by `keys` (an unknown value counts as "onbekend")."""
+# Sessions grouped by these keys (`session_cells`, or in SQL `db.figures.session_cells`): each cell has how many
+# sessions, the sums of CELL_SUMS and the smallest and largest attendance; every session figure follows from them.
+SESSION_CELL = ("status", "type", "region", "format", "month")
+CELL_SUMS = ("registrations", "cancellations", "late_cancellations", "attended", "no_shows", "excused")
+
+
+def session_cells(sessions: list[Row]) -> list[Row]:
+    """The stored session rows (`db.figures.session_rows`) grouped as `db.figures.session_cells` groups them."""
+    cells: dict[tuple[Any, ...], Row] = {}
+    for s in sessions:
+        key = (s["status"], s["type"], s["region"], s["format"],
+               s["starts_at"].strftime("%Y-%m") if s["starts_at"] is not None else None)
+        attended = int(s["attended"])
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = {**dict(zip(SESSION_CELL, key, strict=True)), "sessions": 0,
+                                 **dict.fromkeys(CELL_SUMS, 0), "min_attended": attended, "max_attended": attended}
+        cell["sessions"] += 1
+        for k in CELL_SUMS:
+            cell[k] += int(s[k])
+        cell["min_attended"] = min(cell["min_attended"], attended)
+        cell["max_attended"] = max(cell["max_attended"], attended)
+    return list(cells.values())
+
+
+def _held(cells: list[Row]) -> list[Row]:
+    return [c for c in cells if c["status"] == "held"]
+
+
+def count_by(cells: list[Row], *keys: str) -> Row:
+    """Nested counts of sessions by `keys`, each level in key order (an unknown value counts as "onbekend")."""
     out: Row = {}
-    for row in rows:
+    for cell in cells:
         node = out
         for key in keys[:-1]:
-            node = node.setdefault(row[key] or "onbekend", {})
-        last = row[keys[-1]] or "onbekend"
-        node[last] = node.get(last, 0) + 1
-    return out
+            node = node.setdefault(cell[key] or "onbekend", {})
+        last = cell[keys[-1]] or "onbekend"
+        node[last] = node.get(last, 0) + int(cell["sessions"])
+    return _sorted(out)
 
 
-def session_figures(sessions: list[Row]) -> Row:
-    held = [s for s in sessions if s["status"] == "held"]
+def _sorted(node: Row) -> Row:
+    return {k: _sorted(v) if isinstance(v, dict) else v for k, v in sorted(node.items())}
+
+
+def session_figures(cells: list[Row]) -> Row:
+    held = _held(cells)
     return {
-        "held_total": len(held),
+        "held_total": sum(int(c["sessions"]) for c in held),
         "held_by_type": count_by(held, "type"),
         "held_by_region": count_by(held, "region"),
         "held_by_type_and_region": count_by(held, "type", "region"),
-        "by_status": count_by(sessions, "status"),
+        "by_status": count_by(cells, "status"),
         "by_format": count_by(held, "format"),
-        "by_type": count_by(sessions, "type"),
+        "by_type": count_by(cells, "type"),
     }
 
 
-def participants_per_session(sessions: list[Row]) -> dict[str, Row]:
+def participants_per_session(cells: list[Row]) -> dict[str, Row]:
     """Group sizes (attended) of held sessions, per session type."""
-    sizes: dict[str, list[int]] = defaultdict(list)
-    for s in sessions:
-        if s["status"] == "held":
-            sizes[s["type"] or "onbekend"].append(s["attended"])
-    return {t: {"sessions": len(v), "participants": sum(v), "average": round(sum(v) / len(v), 1),
-                "min": min(v), "max": max(v)} for t, v in sorted(sizes.items())}
+    sizes: dict[str, Row] = {}
+    for c in _held(cells):
+        size = sizes.setdefault(c["type"] or "onbekend", {"sessions": 0, "participants": 0, "min": None, "max": None})
+        size["sessions"] += int(c["sessions"])
+        size["participants"] += int(c["attended"])
+        size["min"] = int(c["min_attended"]) if size["min"] is None else min(size["min"], int(c["min_attended"]))
+        size["max"] = int(c["max_attended"]) if size["max"] is None else max(size["max"], int(c["max_attended"]))
+    return {t: {"sessions": v["sessions"], "participants": v["participants"],
+                "average": round(v["participants"] / v["sessions"], 1), "min": v["min"], "max": v["max"]}
+            for t, v in sorted(sizes.items())}
 
 
-def attendance(sessions: list[Row]) -> Row:
-    held = [s for s in sessions if s["status"] == "held"]
-    attended = sum(s["attended"] for s in held)
-    no_shows = sum(s["no_shows"] for s in held)
-    return {"registrations": sum(s["registrations"] for s in held), "attended": attended, "no_shows": no_shows,
-            "excused": sum(s["excused"] for s in held), "cancellations": sum(s["cancellations"] for s in sessions),
-            "late_cancellations": sum(s["late_cancellations"] for s in sessions),
+def attendance(cells: list[Row]) -> Row:
+    held = _held(cells)
+    attended = sum(int(c["attended"]) for c in held)
+    no_shows = sum(int(c["no_shows"]) for c in held)
+    return {"registrations": sum(int(c["registrations"]) for c in held), "attended": attended, "no_shows": no_shows,
+            "excused": sum(int(c["excused"]) for c in held),
+            "cancellations": sum(int(c["cancellations"]) for c in cells),
+            "late_cancellations": sum(int(c["late_cancellations"]) for c in cells),
             "attendance_rate": rate(attended, attended + no_shows)}
 
 
-def attendance_trend(sessions: list[Row]) -> list[Row]:
+def attendance_trend(cells: list[Row]) -> list[Row]:
     """Per month of held sessions: sessions, attended, no-shows, rate and average group size."""
     months: dict[str, dict[str, int]] = defaultdict(lambda: {"sessions": 0, "attended": 0, "no_shows": 0})
-    for s in sessions:
-        if s["status"] != "held" or s["starts_at"] is None:
+    for c in _held(cells):
+        if c["month"] is None:
             continue
-        month = months[s["starts_at"].strftime("%Y-%m")]
-        month["sessions"] += 1
-        month["attended"] += s["attended"]
-        month["no_shows"] += s["no_shows"]
+        month = months[c["month"]]
+        for k in ("sessions", "attended", "no_shows"):
+            month[k] += int(c[k])
     return [{"month": m, **v, "attendance_rate": rate(v["attended"], v["attended"] + v["no_shows"]),
              "average_group_size": round(v["attended"] / v["sessions"], 1)} for m, v in sorted(months.items())]
 
@@ -166,7 +225,7 @@ def evaluations(whole: Row, by_type: list[Row], by_facilitator: list[Row], sessi
         "programme": evaluation(int(whole["n"]), whole["a"], min_responses),
         "by_type": {r["k"]: evaluation(int(r["n"]), r["a"], min_responses) for r in by_type},
         "by_facilitator": {r["k"]: evaluation(int(r["n"]), r["a"], min_responses) for r in by_facilitator},
-        "by_session": {str(s["session_id"]): s["evaluation"] for s in sessions},
+        "by_session": {s["session_id"]: s["evaluation"] for s in sessions},
     }
 
 

@@ -143,58 +143,116 @@ def delegate_counts(conn: Conn, programme_id: UUID, regions: Regions) -> Row:
         f" AND {IN_REGIONS.format(column='e.region')}", {"p": programme_id, "r": regions})
 
 
+def follow_up_levels(conn: Conn, programme_id: UUID, regions: Regions) -> tuple[list[Row], list[Row]]:
+    """The companies that stayed in (started, not withdrawn) counted by their latest follow-up's level (None: no
+    follow-up), and per activity how many of them recorded it: what `company_rows` gives per company, grouped."""
+    params = {"p": programme_id, "r": regions}
+    stayed = ("stayed AS (SELECT e.enrolment_id FROM enrolments e WHERE e.programme_id = %(p)s"
+              f" AND {IN_REGIONS.format(column='e.region')} AND e.activated_on IS NOT NULL AND e.withdrawn_on IS NULL)")
+    levels = conn.execute(
+        f"WITH {stayed}, latest AS (SELECT DISTINCT ON (f.enrolment_id) f.enrolment_id, f.adoption_level"
+        f"   FROM follow_ups f JOIN stayed USING (enrolment_id) ORDER BY f.enrolment_id, {adoption.LATEST_FIRST_SQL})"
+        " SELECT latest.adoption_level AS level, count(*) AS n FROM stayed LEFT JOIN latest USING (enrolment_id)"
+        " GROUP BY 1", params).fetchall()
+    activities = conn.execute(
+        f"WITH {stayed} SELECT f.activity, count(DISTINCT f.enrolment_id) AS n FROM follow_ups f"
+        " JOIN stayed USING (enrolment_id) GROUP BY 1", params).fetchall()
+    return levels, activities
+
+
 # -- sessions -------------------------------------------------------------------------------
+# A session's registrations counted (att): grouped per session over the whole programme, or for one session.
+ATT_COLUMNS = (
+    "count(*) FILTER (WHERE (registered_at IS NOT NULL OR promoted_at IS NOT NULL) AND cancelled_at IS NULL)"
+    "   AS registrations,"
+    " count(*) FILTER (WHERE waitlisted_at IS NOT NULL AND promoted_at IS NULL AND cancelled_at IS NULL)"
+    "   AS waitlisted,"
+    " count(*) FILTER (WHERE cancelled_at IS NOT NULL) AS cancellations,"
+    " count(*) FILTER (WHERE cancelled_at IS NOT NULL AND cancelled_late) AS late_cancellations,"
+    " count(*) FILTER (WHERE attendance = 'attended') AS attended,"
+    " count(*) FILTER (WHERE attendance = 'no_show') AS no_shows,"
+    " count(*) FILTER (WHERE attendance = 'excused') AS excused,"
+    " count(attendance) AS recorded")
+ATT_SQL = f"att AS (SELECT session_id, {ATT_COLUMNS} FROM registrations WHERE programme_id = %(p)s GROUP BY session_id)"
+# Attendance from the per-registration facts; the session's closing summary where none arrived.
+ATTENDANCE_SQL = "CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.{k} ELSE COALESCE(s.held_{k}, 0) END"
+SESSION_COLUMNS_SQL = (
+    "s.session_id, s.type, s.region, s.format, s.starts_at, s.duration_minutes, s.capacity_min,"
+    f" s.capacity_max, s.facilitator_ids, s.working_method, {STATUS_SQL} AS status,"
+    " COALESCE(inv.invited, 0) AS invited, COALESCE(att.registrations, 0) AS registrations,"
+    " COALESCE(att.waitlisted, 0) AS waitlisted, COALESCE(att.cancellations, 0) AS cancellations,"
+    " COALESCE(att.late_cancellations, 0) AS late_cancellations, "
+    + ", ".join(f"{ATTENDANCE_SQL.format(k=k)} AS {k}" for k in ("attended", "no_shows", "excused"))
+    + ", COALESCE(ev.responses, 0) AS responses, ev.average")
+SESSION_ORDER = "s.starts_at NULLS LAST, s.session_id"  # index sessions_programme_start (migration 0005)
+IN_SCOPE = f"s.programme_id = %(p)s AND {IN_REGIONS.format(column='s.region')}"
+
+
 def session_rows(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
-    """Every session with invitations, registrations, attendance and its evaluation's count and average,
-    in date order."""
+    """Every session with invitations, registrations, attendance and its evaluation's count and average, in
+    date order: one grouped pass over each fact table."""
     return conn.execute(
-        "WITH att AS (SELECT session_id,"
-        "   count(*) FILTER (WHERE (registered_at IS NOT NULL OR promoted_at IS NOT NULL) AND cancelled_at IS NULL)"
-        "     AS registrations,"
-        "   count(*) FILTER (WHERE waitlisted_at IS NOT NULL AND promoted_at IS NULL AND cancelled_at IS NULL)"
-        "     AS waitlisted,"
-        "   count(*) FILTER (WHERE cancelled_at IS NOT NULL) AS cancellations,"
-        "   count(*) FILTER (WHERE cancelled_at IS NOT NULL AND cancelled_late) AS late_cancellations,"
-        "   count(*) FILTER (WHERE attendance = 'attended') AS attended,"
-        "   count(*) FILTER (WHERE attendance = 'no_show') AS no_shows,"
-        "   count(*) FILTER (WHERE attendance = 'excused') AS excused,"
-        "   count(attendance) AS recorded"
-        "   FROM registrations WHERE programme_id = %(p)s GROUP BY session_id),"
+        f"WITH {ATT_SQL},"
         " inv AS (SELECT session_id, count(*) AS invited FROM invitations WHERE programme_id = %(p)s"
         "   GROUP BY session_id),"
         " ev AS (SELECT session_id, count(*) AS responses, avg(score)::float AS average FROM evaluations"
         "   WHERE programme_id = %(p)s GROUP BY session_id)"
-        f" SELECT s.session_id, s.type, s.region, s.format, s.starts_at, s.duration_minutes, s.capacity_min,"
-        f" s.capacity_max, s.facilitator_ids, s.working_method, {STATUS_SQL} AS status,"
-        " COALESCE(inv.invited, 0) AS invited, COALESCE(att.registrations, 0) AS registrations,"
-        " COALESCE(att.waitlisted, 0) AS waitlisted, COALESCE(att.cancellations, 0) AS cancellations,"
-        " COALESCE(att.late_cancellations, 0) AS late_cancellations,"
-        # Attendance from the per-registration facts; the session's closing summary where none arrived.
-        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.attended ELSE COALESCE(s.held_attended, 0) END AS attended,"
-        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.no_shows ELSE COALESCE(s.held_no_shows, 0) END AS no_shows,"
-        " CASE WHEN COALESCE(att.recorded, 0) > 0 THEN att.excused ELSE COALESCE(s.held_excused, 0) END AS excused,"
-        " COALESCE(ev.responses, 0) AS responses, ev.average"
-        " FROM sessions s LEFT JOIN att USING (session_id) LEFT JOIN inv USING (session_id)"
-        " LEFT JOIN ev USING (session_id)"
-        f" WHERE s.programme_id = %(p)s AND {IN_REGIONS.format(column='s.region')}"
-        " ORDER BY s.starts_at NULLS LAST, s.session_id", {"p": programme_id, "r": regions}).fetchall()
+        f" SELECT {SESSION_COLUMNS_SQL} FROM sessions s LEFT JOIN att USING (session_id)"
+        " LEFT JOIN inv USING (session_id) LEFT JOIN ev USING (session_id)"
+        f" WHERE {IN_SCOPE} ORDER BY {SESSION_ORDER}", {"p": programme_id, "r": regions}).fetchall()
+
+
+def session_page(conn: Conn, programme_id: UUID, regions: Regions, limit: int, offset: int) -> list[Row]:
+    """`session_rows` for the page `limit`/`offset` of them only: the page's sessions found in the index alone
+    (sessions_programme_start, migration 0005), then each of those sessions and its facts from its own rows
+    (index probes per session, whatever the programme's size)."""
+    one = "WHERE session_id = s.session_id AND programme_id = %(p)s"
+    return conn.execute(
+        f"SELECT {SESSION_COLUMNS_SQL} FROM (SELECT s.session_id FROM sessions s WHERE {IN_SCOPE}"
+        f"   ORDER BY {SESSION_ORDER} LIMIT %(limit)s OFFSET %(offset)s) page"
+        # OFFSET 0 keeps this a probe per session of the page (else the planner may hash all sessions instead).
+        " CROSS JOIN LATERAL (SELECT * FROM sessions s WHERE s.session_id = page.session_id OFFSET 0) s"
+        f" CROSS JOIN LATERAL (SELECT {ATT_COLUMNS} FROM registrations {one}) att"
+        f" CROSS JOIN LATERAL (SELECT count(*) AS invited FROM invitations {one}) inv"
+        " CROSS JOIN LATERAL (SELECT count(*) AS responses, avg(score)::float AS average FROM evaluations"
+        f"   {one}) ev ORDER BY {SESSION_ORDER}",
+        {"p": programme_id, "r": regions, "limit": limit, "offset": offset}).fetchall()
+
+
+def session_cells(conn: Conn, programme_id: UUID, regions: Regions) -> list[Row]:
+    """The sessions grouped by status, type, region, format and month (`domain.SESSION_CELL`): how many, the sums
+    of their counts and the smallest and largest attendance; every session figure follows from these rows."""
+    sums = ("registrations", "cancellations", "late_cancellations", "attended", "no_shows", "excused")
+    return conn.execute(
+        f"WITH {ATT_SQL},"
+        f" per AS (SELECT {STATUS_SQL} AS status, s.type, s.region, s.format,"
+        "   to_char(s.starts_at, 'YYYY-MM') AS month, COALESCE(att.registrations, 0) AS registrations,"
+        "   COALESCE(att.cancellations, 0) AS cancellations, COALESCE(att.late_cancellations, 0) AS late_cancellations,"
+        + ", ".join(f"{ATTENDANCE_SQL.format(k=k)} AS {k}" for k in ("attended", "no_shows", "excused"))
+        + f"   FROM sessions s LEFT JOIN att USING (session_id) WHERE {IN_SCOPE})"
+        " SELECT status, type, region, format, month, count(*) AS sessions, "
+        + ", ".join(f"sum({k})::bigint AS {k}" for k in sums)
+        + ", min(attended) AS min_attended, max(attended) AS max_attended FROM per GROUP BY 1, 2, 3, 4, 5",
+        {"p": programme_id, "r": regions}).fetchall()
 
 
 # -- evaluations ----------------------------------------------------------------------------
-def evaluation_averages(conn: Conn, programme_id: UUID, regions: Regions) -> tuple[Row, list[Row], list[Row]]:
-    """Count (n) and average (a) of the evaluation scores: the whole programme, by session type (k), and by
-    facilitator (k; a session with two facilitators counts for both)."""
+def evaluation_averages(conn: Conn, programme_id: UUID, regions: Regions,
+                        per_facilitator: bool = True) -> tuple[Row, list[Row], list[Row]]:
+    """Count (n) and average (a) of the evaluation scores: the whole programme and by session type (k) in one
+    pass, and, unless not `per_facilitator`, by facilitator (k; a session with two facilitators counts for both)."""
     params = {"p": programme_id, "r": regions}
     where = f"WHERE v.programme_id = %(p)s AND {IN_REGIONS.format(column='s.region')}"
-    scope = f"FROM evaluations v LEFT JOIN sessions s ON s.session_id = v.session_id {where}"
-    per_facilitator = ("FROM evaluations v CROSS JOIN LATERAL unnest(v.facilitator_ids) AS f"
-                       f" LEFT JOIN sessions s ON s.session_id = v.session_id {where}")
-    whole = _one(conn, f"SELECT count(*) AS n, avg(v.score)::float AS a {scope}", params)
-    by_type = conn.execute(f"SELECT COALESCE(s.type, 'onbekend') AS k, count(*) AS n, avg(v.score)::float AS a"
-                           f" {scope} GROUP BY 1 ORDER BY 1", params).fetchall()
+    kind = "COALESCE(s.type, 'onbekend')"
+    rows = conn.execute(
+        f"SELECT {kind} AS k, GROUPING({kind}) = 1 AS whole, count(*) AS n, avg(v.score)::float AS a"
+        f" FROM evaluations v LEFT JOIN sessions s ON s.session_id = v.session_id {where}"
+        f" GROUP BY GROUPING SETS ((), ({kind})) ORDER BY 2 DESC, 1", params).fetchall()
+    whole, by_type = rows[0], rows[1:]  # the empty grouping set always gives its one row, first
     by_facilitator = conn.execute(
-        f"SELECT f AS k, count(*) AS n, avg(v.score)::float AS a {per_facilitator} GROUP BY 1 ORDER BY 1",
-        params).fetchall()
+        "SELECT f AS k, count(*) AS n, avg(v.score)::float AS a FROM evaluations v"
+        f" CROSS JOIN LATERAL unnest(v.facilitator_ids) AS f LEFT JOIN sessions s ON s.session_id = v.session_id"
+        f" {where} GROUP BY 1 ORDER BY 1", params).fetchall() if per_facilitator else []
     return whole, by_type, by_facilitator
 
 

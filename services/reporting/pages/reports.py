@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from services.common.auth import Principal
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.reporting import exports
@@ -50,43 +51,48 @@ def _chosen(programmes: list[dict[str, Any]]) -> uuid.UUID | None:
     return uuid.UUID(str(programmes[-1]["programme_id"])) if programmes else None
 
 
-def _report(programme_id: uuid.UUID) -> tuple[dict[str, Any], list[str] | None]:
-    """The final report as this reader may see it (the API's rules); 403 for a region outside a coordinator's."""
+def _reader() -> tuple[Principal, list[str] | None, list[str] | None]:
+    """Who reads, the regions asked for and the regions they get (the API's rules; 403 outside a coordinator's)."""
     who = principal()
     wanted = [r for r in request.args.getlist("region") if r.strip()] or None
-    regions = scope(who, wanted)
+    return who, wanted, scope(who, wanted)
+
+
+def _report(programme_id: uuid.UUID) -> tuple[dict[str, Any], list[str] | None]:
+    """The whole final report as this reader may see it: the downloads."""
+    who, wanted, regions = _reader()
     report = service().final_report(programme_id, regions)
     if report is None:
         abort(404)
     return report_for(who, report, current_app.config["SETTINGS"].reporting_pseudonym_secret), wanted
 
 
-def _page(template: str) -> Response:
+def _page(template: str, per_page: int) -> Response:
+    """The dashboard (per_page 0) or the report page: the report's figures read grouped, and only the page of its
+    session table asked for (?sessions_page=), never the whole session list."""
     programmes = _programmes()
     chosen = _chosen(programmes)
     if chosen is None:
         return render_page(template, report=None, programmes=[], **_labels())
-    report, wanted = _report(chosen)
+    who, wanted, scoped = _reader()
+    try:
+        asked = int(request.args.get("sessions_page", "1"))
+    except ValueError:
+        asked = 1
+    summary = service().report_summary(chosen, scoped, asked, per_page)
+    if summary is None:
+        abort(404)
+    report = report_for(who, summary, current_app.config["SETTINGS"].reporting_pseudonym_secret)
     regions = report["programme"].get("regions") or sorted(report["companies"]["by_region"])
-    who = principal()
     if not who.has("fund_admin", "reporting_consumer"):
         regions = [r for r in regions if r in who.regions]
+    paged = summary["session_page"]
     return render_page(template, report=report, programmes=[(str(p["programme_id"]), p["name"] or
                                                              str(p["programme_id"])) for p in programmes],
                        chosen=str(chosen), regions=[(r, r) for r in regions], wanted=wanted[0] if wanted else None,
-                       charts=dashboard_charts(report), **_session_page(report["session_list"]), **_labels())
-
-
-def _session_page(sessions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The page of the session table asked for (?sessions_page=, out of range: the nearest)."""
-    pages = max(1, -(-len(sessions) // SESSIONS_PER_PAGE))
-    try:
-        page = min(max(int(request.args.get("sessions_page", "1")), 1), pages)
-    except ValueError:
-        page = 1
-    first = (page - 1) * SESSIONS_PER_PAGE
-    return {"session_rows": sessions[first:first + SESSIONS_PER_PAGE], "session_page": page,
-            "session_pages": pages, "session_first": first + 1}
+                       charts=dashboard_charts(report), session_rows=report["session_list"],
+                       session_page=paged["page"], session_pages=paged["pages"], session_first=paged["first"],
+                       session_total=paged["total"], **_labels())
 
 
 def _labels() -> dict[str, Any]:
@@ -99,13 +105,13 @@ def _labels() -> dict[str, Any]:
 @blueprint.get("/dashboard")
 @require_page_roles(*READERS)  # as GET /api/v1/programmes/{id}/final-report
 def dashboard() -> Response:
-    return _page("pages/dashboard.html.j2")
+    return _page("pages/dashboard.html.j2", 0)
 
 
 @blueprint.get("/final-report")
 @require_page_roles(*READERS)
 def final_report() -> Response:
-    return _page("pages/final_report.html.j2")
+    return _page("pages/final_report.html.j2", SESSIONS_PER_PAGE)
 
 
 @blueprint.get("/final-report/<uuid:programme_id>.<any(csv, xlsx):fmt>")
