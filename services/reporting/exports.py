@@ -145,8 +145,18 @@ def charts(report: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def session_table(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The HTML's session table as the template shows each row (date, type, region, status, registered,
+    attended, no-shows, score): one tuple per session, so the template does no lookups per cell."""
+    nl = _env().filters["nl"]
+    return [((s["starts_at"] or "")[:10], TYPE_NL.get(s["type"] or "onbekend", s["type"]), s["region"] or "",
+             STATUS_NL.get(s["status"], s["status"]), s["registrations"], s["attended"], s["no_shows"],
+             nl(s["evaluation"]["average"])) for s in report["session_list"]]
+
+
 def to_html(report: dict[str, Any]) -> str:
-    return _env().get_template("final_report.html.j2").render(report=report, charts=charts(report))
+    return _env().get_template("final_report.html.j2").render(report=report, charts=charts(report),
+                                                              session_table=session_table(report))
 
 
 def company_html(report: dict[str, Any]) -> str:
