@@ -15,12 +15,11 @@ from flask_smorest import Api
 from marshmallow import ValidationError
 
 from services.common import audit
-from services.common.i18n import t
+from services.common.i18n import label, t
 from services.common.nav import ROLE_NAMES
-from services.common.pages import render_page
+from services.common.pages import PAGE_SIZE, pages_of, render_page
 from services.common.signin import require_page_roles
 
-PAGE_SIZE = 25
 SERVICE_NAMES = {"enrolment": ("Inschrijving", "Enrolment"), "sessions": ("Sessies", "Sessions"),
                  "notifications": ("Mail", "Mail"), "reporting": ("Rapportage", "Reporting")}
 SUBJECT_TYPES = {
@@ -85,11 +84,6 @@ DETAIL_NAMES = {"removed": ("verwijderd", "removed"), "retention_days": ("bewaar
 HIDDEN_DETAILS = ("table", "cleared", "older_than", "what", "expires_at")
 
 
-def label(kinds: dict[str, tuple[str, str]], code: str) -> str:
-    pair = kinds.get(code)
-    return t(*pair) if pair else code
-
-
 def _is_id(text: str) -> bool:
     try:
         UUID(text)
@@ -134,7 +128,7 @@ def page_blueprint(service: str) -> Blueprint:
             subject_types, actions = audit.kinds(conn)
         return render_page(
             "audit_trail.html.j2", service=service, services=SERVICE_NAMES, entries=rows, total=total,
-            page=query["page"], pages=max(1, -(-total // PAGE_SIZE)), filters=filters, problem=problem,
+            page=query["page"], pages=pages_of(total), filters=filters, problem=problem,
             subject_types=[(c, label(SUBJECT_TYPES, c)) for c in subject_types],
             actions=[(c, label(ACTIONS, c)) for c in actions],
             action_label=lambda c: label(ACTIONS, c), subject_label=lambda c: label(SUBJECT_TYPES, c),

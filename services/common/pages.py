@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from services.common import context, i18n
 from services.common.config import Settings
 from services.common.nav import ROLE_NAMES, home_url, nav_links, service_url
+from services.common.schemas import MAX_PAGE
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -39,6 +40,8 @@ NODE_MODULES = ROOT / "deploy" / "web" / "node_modules"
 FUND_NAME = "A+O fonds"
 PRODUCT_NAME = "progadmin"
 ONE_YEAR = 365 * 24 * 3600
+# Rows on one page of a list, in every service.
+PAGE_SIZE = 25
 
 # The only npm files the stack serves: the pages' CSS, its font, htmx, and axe for the tests.
 VENDOR_FILES = frozenset({
@@ -128,6 +131,17 @@ def _csrf_value() -> str:
     """The CSRF token when the sign-in's CSRFProtect is installed, else ''."""
     generate = current_app.jinja_env.globals.get("csrf_token")
     return str(generate()) if callable(generate) else ""
+
+
+def page_number(param: str = "page") -> int:
+    """The page a list asks for (`?page=`): 1 when absent or nonsense, never beyond the API's last page."""
+    value = request.args.get(param, "1")
+    return min(int(value), MAX_PAGE) if value.isdigit() and int(value) >= 1 else 1
+
+
+def pages_of(total: int, size: int = PAGE_SIZE) -> int:
+    """How many pages `total` rows fill (an empty list is one empty page)."""
+    return max(1, -(-total // size))
 
 
 def current_url() -> str:

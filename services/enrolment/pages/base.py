@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, current_app, flash, g, request
+from flask import Blueprint, current_app, flash, g
 from werkzeug.exceptions import NotFound
 
 from services.common.i18n import t
+from services.common.pages import PAGE_SIZE as PAGE_SIZE  # the enrolment pages take these from here
+from services.common.pages import page_number as page_number
+from services.common.pages import pages_of as pages_of
 from services.common.signin import page_principal, signed_in
 from services.enrolment.pages import labels
 from services.enrolment.service import Enrolment
 
 Row = dict[str, Any]
-PAGE_SIZE = 25
 
 blueprint = Blueprint("enrolment_pages", __name__)
 
@@ -61,16 +63,6 @@ me = signed_in
 
 def is_admin() -> bool:
     return me().has("fund_admin")
-
-
-def page_number(param: str = "page") -> int:
-    """The requested page (1 when absent or nonsense; never beyond the database's offset range)."""
-    value = request.args.get(param, "1")
-    return min(int(value), 1_000_000) if value.isdigit() and int(value) >= 1 else 1
-
-
-def pages_of(total: int, size: int = PAGE_SIZE) -> int:
-    return max(1, -(-total // size))
 
 
 def programme_or_404(programme_id: Any) -> Row:

@@ -23,7 +23,7 @@ from services.notifications.pages.common import (
     field_errors,
     label,
     page_number,
-    pages_for,
+    pages_of,
     service,
 )
 
@@ -57,7 +57,7 @@ def campaigns() -> Response:
         status = None
     number = page_number()
     rows, total = service().campaigns(status, PAGE_SIZE, (number - 1) * PAGE_SIZE)
-    return render_page("pages/campaigns.html.j2", rows=rows, total=total, page=number, pages=pages_for(total),
+    return render_page("pages/campaigns.html.j2", rows=rows, total=total, page=number, pages=pages_of(total),
                        chosen_status=status, states=[(k, label(CAMPAIGN_STATES, k)) for k in CAMPAIGN_STATES],
                        programmes=_programme_names(), state=_state,
                        levels=lambda ks: ", ".join(label(JOB_LEVEL_LABELS, k) for k in ks))

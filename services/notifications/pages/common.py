@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from marshmallow import ValidationError
 
 from services.common.i18n import label, t
+from services.common.pages import PAGE_SIZE as PAGE_SIZE  # the notifications pages take these from here
+from services.common.pages import page_number as page_number
+from services.common.pages import pages_of as pages_of
 from services.notifications.service import Notifications
-
-PAGE_SIZE = 25
 
 KIND_LABELS: dict[str, tuple[str, str]] = {
     "intake_invitation": ("Uitnodiging intakegesprek", "Intake invitation"),
@@ -112,18 +113,6 @@ def service() -> Notifications:
 def reason(text: str | None) -> str:
     """Why a mail was cancelled or waits, in the page's language; an unknown text (an SMTP error) as it is."""
     return label(REASON_LABELS, text)
-
-
-def page_number() -> int:
-    """The requested page (1 when missing or nonsense; huge numbers are clamped)."""
-    try:
-        return min(max(int(request.args.get("page", "1")), 1), 100_000)
-    except ValueError:
-        return 1
-
-
-def pages_for(total: int, size: int = PAGE_SIZE) -> int:
-    return max((total + size - 1) // size, 1)
 
 
 def message(text: str) -> str:

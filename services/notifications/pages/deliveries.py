@@ -20,7 +20,7 @@ from services.notifications.pages.common import (
     field_errors,
     label,
     page_number,
-    pages_for,
+    pages_of,
     reason,
     service,
 )
@@ -57,7 +57,7 @@ def deliveries() -> Response:
     kinds = sorted(((k, label(KIND_LABELS, k)) for k in KINDS), key=lambda kv: kv[1])
     states = [(k, label(DELIVERY_STATES, k)) for k in DELIVERY_STATES]
     return render_page("pages/deliveries.html.j2", status=422 if errors else 200, rows=rows, total=total,
-                       page=number, pages=pages_for(total), kinds=kinds, states=states, errors=errors,
+                       page=number, pages=pages_of(total), kinds=kinds, states=states, errors=errors,
                        filtered=bool(raw or filters["recipient"]), kind_label=lambda k: label(KIND_LABELS, k),
                        state=lambda k: DELIVERY_STATES.get(k, (k, k, "neutral")), escalation=escalation,
                        reason=reason)

@@ -22,7 +22,7 @@ from services.notifications.pages.common import (
     field_errors,
     label,
     page_number,
-    pages_for,
+    pages_of,
     service,
 )
 
@@ -45,7 +45,7 @@ def staff() -> Response:
                                        (number - 1) * PAGE_SIZE)
     principal = page_principal()
     return render_page("pages/staff.html.j2", status=422 if errors else 200, rows=rows, total=total, page=number,
-                       pages=pages_for(total), errors=errors, filtered=bool(raw),
+                       pages=pages_of(total), errors=errors, filtered=bool(raw),
                        roles=[(k, label(ROLE_LABELS, k)) for k in ROLE_LABELS],
                        regions=[(r, r) for r in service().known_regions()],
                        may_edit=principal is not None and principal.has("fund_admin"),

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from services.common.i18n import t
 from services.common.lookup import found, uuid_or_404
-from services.common.pages import render_page
+from services.common.pages import PAGE_SIZE, page_number, pages_of, render_page
 from services.common.problems import Conflict, InvalidInput
 from services.common.signin import require_page_roles
 from services.reporting import schemas as s
@@ -27,7 +27,6 @@ from services.reporting.public_events import public_type_names
 from services.reporting.webhooks import DEFAULT_SECRET_OVERLAP
 
 blueprint = Blueprint("subscription_pages", __name__)
-PAGE_SIZE = 25
 DELIVERIES_SHOWN = 20
 STATES = {"active": ("Actief", "Active", "success"), "disabled": ("Gepauzeerd", "Paused", "warning")}
 DELIVERY_STATES = {"pending": ("Wacht op aflevering", "Pending", "neutral"),
@@ -46,20 +45,13 @@ def _types() -> list[tuple[str, str]]:
     return [(name, name.split(".")[-2].removeprefix("Public")) for name in sorted(public_type_names())]
 
 
-def _page_number() -> int:
-    try:
-        return min(max(int(request.args.get("page", "1")), 1), 100_000)
-    except ValueError:
-        return 1
-
-
 @blueprint.get("/subscriptions")
 @require_page_roles(*SUBSCRIBERS)  # as GET /api/v1/subscriptions
 def subscriptions() -> Response:
-    number = _page_number()
+    number = page_number()
     rows, total = service().subscriptions(principal(), PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return render_page("pages/subscriptions.html.j2", rows=rows, total=total, page=number,
-                       pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), states=STATES,
+                       pages=pages_of(total), states=STATES,
                        all_owners=principal().has("fund_admin"))
 
 
@@ -117,7 +109,7 @@ def _subscription(subscription_id: str) -> dict[str, Any]:
 @require_page_roles(*SUBSCRIBERS)  # as GET /api/v1/subscriptions/{id} and its deliveries
 def subscription(subscription_id: str) -> Response:
     sub = _subscription(subscription_id)
-    number = _page_number()
+    number = page_number()
     found = service().deliveries(principal(), sub["id"], None, DELIVERIES_SHOWN, (number - 1) * DELIVERIES_SHOWN)
     rows, total = found if found is not None else ([], 0)
     until = sub.get("previous_secret_expires_at")

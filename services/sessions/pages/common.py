@@ -11,10 +11,13 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from werkzeug.exceptions import HTTPException
 
 from services.common.i18n import label, t
+from services.common.pages import PAGE_SIZE as PAGE_SIZE  # the sessions pages take these from here
+from services.common.pages import page_number as page_number
+from services.common.pages import pages_of as pages_of
 from services.common.problems import Problem
 from services.common.signin import signed_in
 from services.sessions import domain
@@ -27,7 +30,6 @@ from services.sessions.settings import SessionsSettings
 bp = Blueprint("session_pages", __name__)
 __all__ = ["ANYONE_ON_SESSIONS", "STAFF", "bp"]
 
-PAGE_SIZE = 25
 TYPES = {"dialogue": ("Dialoogsessie", "Dialogue session"), "intervision": ("Intervisie", "Intervision"),
          "workshop": ("Workshop", "Workshop"), "kick_off": ("Aftrap", "Kick-off"),
          "closing": ("Slotbijeenkomst", "Closing meeting")}
@@ -83,15 +85,6 @@ def _labels() -> dict[str, Any]:
             "attendance_label": lambda k: label(ATTENDANCE, k),
             "decision_label": lambda k: label(DECISIONS, k), "job_label": lambda k: label(JOB_LEVELS, k),
             "short_id": short_id, "person_name": person_name, "local": domain.local, "ends_at": domain.ends_at}
-
-
-def page_number(name: str = "page") -> int:
-    raw = request.args.get(name, "1")
-    return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
-
-
-def pages_of(total: int, size: int = PAGE_SIZE) -> int:
-    return max(1, -(-total // size))
 
 
 def hours(minutes: int) -> str:
