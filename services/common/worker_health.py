@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -35,6 +35,7 @@ from prometheus_client.registry import Collector
 
 from services.common.config import Settings
 from services.common.lag import KafkaHealth, Refreshed
+from services.common.plain_http import PlainHandler
 
 log = logging.getLogger(__name__)
 
@@ -119,26 +120,16 @@ class WorkerHealth(Collector):
         """Start the server in a daemon thread; return the port it listens on."""
         health = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(PlainHandler):
             def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
                 path = self.path.split("?", 1)[0]
                 if path == "/metrics":
-                    self._send(200, generate_latest(health.registry), CONTENT_TYPE_LATEST)
+                    self.answer(200, generate_latest(health.registry), CONTENT_TYPE_LATEST)
                 elif path in ("/livez", "/readyz"):
                     status, body = health.livez() if path == "/livez" else health.readyz()
-                    self._send(status, json.dumps(body).encode(), "application/json")
+                    self.answer(status, json.dumps(body).encode(), "application/json")
                 else:
-                    self._send(404, b'{"status": "not found"}', "application/json")
-
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:  # probes every few seconds: no access log
-                pass
+                    self.answer(404, b'{"status": "not found"}', "application/json")
 
         self._server = ThreadingHTTPServer((self.settings.worker_health_host, max(self.port, 0)), Handler)
         self._server.daemon_threads = True

@@ -20,12 +20,14 @@ import threading
 import time
 import uuid
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from services.common.plain_http import PlainHandler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,23 +82,16 @@ def _summaries(folder: Path) -> list[dict[str, Any]]:
 def page_server(folder: Path, host: str, port: int) -> ThreadingHTTPServer:
     """`/` lists mails (newest first), `/messages` as JSON, `/messages/<file>` the raw .eml."""
 
-    class Page(BaseHTTPRequestHandler):
-        def _send(self, status: int, body: bytes, ctype: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
+    class Page(PlainHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             if self.path == "/messages":
-                self._send(200, json.dumps(_summaries(folder)).encode(), "application/json")
+                self.answer(200, json.dumps(_summaries(folder)).encode(), "application/json")
             elif self.path.startswith("/messages/"):
                 path = folder / Path(self.path[len("/messages/"):]).name
                 if path.suffix == ".eml" and path.exists():
-                    self._send(200, path.read_bytes(), "message/rfc822")
+                    self.answer(200, path.read_bytes(), "message/rfc822")
                 else:
-                    self._send(404, b"not found", "text/plain")
+                    self.answer(404, b"not found", "text/plain")
             elif self.path == "/":
                 rows = "".join(
                     f"<tr><td>{html.escape(m['date'])}</td><td>{html.escape(m['to'])}</td>"
@@ -107,12 +102,9 @@ def page_server(folder: Path, host: str, port: int) -> ThreadingHTTPServer:
                         "</head><body style='font-family: Arial, sans-serif'><h1>Ontvangen mail / Received mail</h1>"
                         "<table border='1' cellpadding='4'><tr><th>Datum</th><th>Aan</th><th>Soort</th>"
                         f"<th>Taal</th><th>Onderwerp</th></tr>{rows}</table></body></html>")
-                self._send(200, body.encode(), "text/html; charset=utf-8")
+                self.answer(200, body.encode(), "text/html; charset=utf-8")
             else:
-                self._send(404, b"not found", "text/plain")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+                self.answer(404, b"not found", "text/plain")
 
     return ThreadingHTTPServer((host, port), Page)
 
