@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from services.sessions.db.base import Conn, Row
+from services.sessions.db.sessions import sessions_below_minimum
 
 
 def insert_series(conn: Conn, s: Row) -> Row:
@@ -54,18 +55,7 @@ def decisions_of(conn: Conn, session_id: UUID) -> list[Row]:
 def sessions_needing_decision(conn: Conn, regions: list[str] | None, region: str | None, now: datetime,
                               default_days: int, limit: int) -> list[Row]:
     """Open sessions within their decision horizon, below their minimum, without a decision for their date."""
-    return conn.execute(
-        "SELECT * FROM (SELECT s.*, p.name AS programme_name, (SELECT count(*) FROM registrations r"
-        " WHERE r.session_id = s.id AND r.status = 'registered') AS registered,"
-        " COALESCE(p.below_minimum_days, %(days)s) AS horizon_days"
-        " FROM sessions s JOIN programmes p ON p.programme_id = s.programme_id"
-        " WHERE s.status IN ('planned', 'confirmed') AND s.starts_at > %(now)s"
-        " AND s.starts_at <= %(now)s + make_interval(days => COALESCE(p.below_minimum_days, %(days)s))"
-        " AND NOT EXISTS (SELECT 1 FROM session_decisions d WHERE d.session_id = s.id AND d.starts_at = s.starts_at)"
-        " AND (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
-        " AND (%(region)s::text IS NULL OR s.region = %(region)s)) x"
-        " WHERE x.registered < x.capacity_min ORDER BY x.starts_at LIMIT %(limit)s",
-        {"now": now, "days": default_days, "regions": regions, "region": region, "limit": limit}).fetchall()
+    return sessions_below_minimum(conn, regions, region, now, default_days, limit, undecided_only=True)
 
 
 def decision_for_date(conn: Conn, session_id: UUID, starts_at: datetime) -> Row | None:

@@ -136,8 +136,13 @@ def evaluation_scores_by_region(conn: Conn, regions: list[str] | None, region: s
 
 
 def sessions_below_minimum(conn: Conn, regions: list[str] | None, region: str | None, now: datetime,
-                           default_days: int, limit: int) -> list[Row]:
-    """Open sessions within their alert horizon that have fewer registered than their minimum."""
+                           default_days: int, limit: int, *, undecided_only: bool = False) -> list[Row]:
+    """Open sessions within their alert horizon that have fewer registered than their minimum.
+
+    `undecided_only`: only those without a go/no-go decision for their current date (they need one).
+    """
+    undecided = (" AND NOT EXISTS (SELECT 1 FROM session_decisions d WHERE d.session_id = s.id"
+                 " AND d.starts_at = s.starts_at)") if undecided_only else ""
     return conn.execute(
         "SELECT * FROM (SELECT s.*, p.name AS programme_name, (SELECT count(*) FROM registrations r"
         " WHERE r.session_id = s.id AND r.status = 'registered') AS registered,"
@@ -145,6 +150,7 @@ def sessions_below_minimum(conn: Conn, regions: list[str] | None, region: str | 
         " FROM sessions s JOIN programmes p ON p.programme_id = s.programme_id"
         " WHERE s.status IN ('planned', 'confirmed') AND s.starts_at > %(now)s"
         " AND s.starts_at <= %(now)s + make_interval(days => COALESCE(p.below_minimum_days, %(days)s))"
+        + undecided +
         " AND (%(regions)s::text[] IS NULL OR s.region = ANY(%(regions)s))"
         " AND (%(region)s::text IS NULL OR s.region = %(region)s)) x"
         " WHERE x.registered < x.capacity_min ORDER BY x.starts_at LIMIT %(limit)s",
