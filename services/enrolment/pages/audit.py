@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, request
-from marshmallow import ValidationError
 
 from services.common.pages import render_page
 from services.common.signin import require_page_roles
 from services.enrolment import access
 from services.enrolment import schemas as s
 from services.enrolment.pages import forms
-from services.enrolment.pages.base import PAGE_SIZE, blueprint, page_number, pages_of, service
+from services.enrolment.pages.base import PAGE_SIZE, blueprint, pages_of, service
 from services.enrolment.pages.labels import ACTIONS, options
 
 
@@ -19,12 +18,7 @@ from services.enrolment.pages.labels import ACTIONS, options
 def audit() -> Response:
     filters = {k: v.strip() for k, v in request.args.items()
                if k in ("subject_type", "subject_id", "action") and v.strip()}
-    problem = None
-    try:
-        query = s.AuditQuery().load({**filters, "page": str(page_number()), "page_size": str(PAGE_SIZE)})
-    except ValidationError as exc:
-        problem = "; ".join(forms.field_errors(exc.messages, filters).values())
-        query = s.AuditQuery().load({"page": str(page_number()), "page_size": str(PAGE_SIZE)})
+    query, problem = forms.list_query(s.AuditQuery(), filters)
     page = query["page"]
     rows, total = service().overview.audit_trail(query, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_page("audit.html.j2", entries=rows, total=total, page=page, pages=pages_of(total), filters=filters,

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, flash, redirect, request, url_for
-from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -64,12 +63,7 @@ def _form(errors: dict[str, str], status: int = 200) -> Response:
 def companies() -> Response:
     """Search and filter on the server; a coordinator sees their own regions (403 for another's filter)."""
     args = {k: v for k, v in request.args.items() if v.strip() and k in ("q", "region", "status", "programme_id")}
-    problem = None
-    try:
-        query = s.CompanyQuery().load({**args, "page": str(page_number()), "page_size": str(PAGE_SIZE)})
-    except ValidationError as exc:
-        problem = "; ".join(forms.field_errors(exc.messages, args).values())
-        query = s.CompanyQuery().load({"page": str(page_number()), "page_size": str(PAGE_SIZE)})
+    query, problem = forms.list_query(s.CompanyQuery(), args)
     access.check_region_filter(me(), query.get("region"))
     page = query["page"]
     rows, total = service().companies.companies(query, access.region_scope(me()), PAGE_SIZE, (page - 1) * PAGE_SIZE)

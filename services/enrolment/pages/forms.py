@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.common import inputs
 from services.common.i18n import TIMEZONE, t
+from services.common.pages import PAGE_SIZE, page_number
 from services.common.problems import flatten_messages
 from services.enrolment.pages.labels import label, missing_text
 
@@ -126,6 +127,16 @@ def load(schema: Schema, body: Body, fields: Iterable[str], **kwargs: Any) -> tu
     except ValidationError as exc:  # every field's problem at once, the policy's first
         return {}, {**field_errors(exc.messages, fields), **errors}
     return ({}, errors) if errors else (data, {})
+
+
+def list_query(schema: Schema, filters: dict[str, str]) -> tuple[Body, str | None]:
+    """A list page's filters and page, loaded as the API loads its query; when the schema refuses a filter, the
+    list is shown unfiltered and the second value says why."""
+    paging = {"page": str(page_number()), "page_size": str(PAGE_SIZE)}
+    try:
+        return schema.load({**filters, **paging}), None
+    except ValidationError as exc:
+        return schema.load(paging), "; ".join(field_errors(exc.messages, filters).values())
 
 
 def problem_errors(exc: HTTPException, fields: Iterable[str]) -> Errors:
