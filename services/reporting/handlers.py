@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
@@ -164,9 +165,13 @@ PROJECTIONS.update({E + f"{name}.v2": PROJECTIONS[E + f"{name}.v1"] for name in 
 EVALUATION_SUBMITTED = S + "EvaluationSubmitted.v1"
 
 
-def handlers(settings: ReportingSettings) -> dict[str, Handler]:
-    """Every projection, each followed by the public event it causes (if any)."""
-    stream = PublicStream(settings)
+def handlers(settings: ReportingSettings, erased: set[UUID] | None = None) -> dict[str, Handler]:
+    """Every projection, each followed by the public event it causes (if any).
+
+    `erased`: the rebuild's record of erased persons, which then holds every row of `erased_persons`
+    (see PublicStream); the PersonErased projection adds to it as it writes the row.
+    """
+    stream = PublicStream(settings, erased)
     min_responses = settings.evaluation_min_group
 
     def publishing(project: Projection) -> Handler:
@@ -186,6 +191,13 @@ def handlers(settings: ReportingSettings) -> dict[str, Handler]:
                                                     "programme_id": data["programme_id"],
                                                     "responses": responses, "average_score": round(average, 2)})
 
+    def person_erased(conn: psycopg.Connection[Any], event: Event) -> None:
+        on_person_erased(conn, event)
+        if erased is not None:
+            erased.add(UUID(str(event["data"]["person_id"])))
+        stream.publish_translation(conn, event)
+
     out: dict[str, Handler] = {t: publishing(p) for t, p in PROJECTIONS.items()}
+    out[E + "PersonErased.v1"] = person_erased
     out[EVALUATION_SUBMITTED] = evaluation
     return out

@@ -161,16 +161,30 @@ def public_event_id(cause: Event) -> str:
 class PublicStream:
     """Translates internal events to public ones and publishes them once."""
 
-    def __init__(self, settings: ReportingSettings) -> None:
+    def __init__(self, settings: ReportingSettings, erased: set[uuid.UUID] | None = None) -> None:
         self.secret = settings.reporting_pseudonym_secret
+        # Who is erased, when the caller knows every row of erased_persons (the rebuild: it truncated the
+        # table and, holding its lock until commit, is its only writer). None: ask the table each time.
+        self.erased = erased
+        # (kind, id) -> pseudonym: a company or person recurs in most of its events, and each HMAC cost
+        # as much as the projection's SQL call (issue 14, rebuild profile). Bounded; cleared when full.
+        self._pseudonyms: dict[tuple[str, str], str] = {}
+
+    def _pseudonym(self, kind: str, value: str) -> str:
+        found = self._pseudonyms.get((kind, value))
+        if found is None:
+            if len(self._pseudonyms) > 100_000:
+                self._pseudonyms.clear()
+            found = self._pseudonyms[(kind, value)] = pseudonym(self.secret, kind, value)
+        return found
 
     def pseudonymise(self, name: str, value: Any) -> Any:
         kind = PSEUDONYMISED.get(name)
         if kind is None or value is None:
             return value
         if isinstance(value, list):
-            return [pseudonym(self.secret, kind, str(v)) for v in value]
-        return pseudonym(self.secret, kind, str(value))
+            return [self._pseudonym(kind, str(v)) for v in value]
+        return self._pseudonym(kind, str(value))
 
     def translate(self, spec: PublicType, data: dict[str, Any]) -> dict[str, Any]:
         """Keep only the listed fields, pseudonymising ids."""
@@ -194,10 +208,14 @@ class PublicStream:
             if raw is None or name not in data:
                 continue
             try:
-                erased = conn.execute("SELECT 1 FROM erased_persons WHERE person_id = %s",
-                                      (uuid.UUID(str(raw)),)).fetchone()
+                person = uuid.UUID(str(raw))
             except ValueError:
                 continue  # not a UUID: never recorded as erased
+            if self.erased is not None:  # no read: a read stops the rebuild's pipeline (issue 14)
+                erased = person in self.erased
+            else:
+                erased = conn.execute("SELECT 1 FROM erased_persons WHERE person_id = %s",
+                                      (person,)).fetchone() is not None
             if erased:
                 data[name] = pseudonym(self.secret, "erased-person", f"{cause['source']}|{cause['id']}|{name}")
         return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -76,18 +77,25 @@ ENROLMENT_FACTS = ("interested_at", "admitted_on", "declined_on", "activated_on"
                    "completed_on")
 
 
+@cache
+def _enrolment_fact_sql(facts: tuple[str, ...]) -> str:
+    """The upsert for one set of fact columns, rendered once: composing it per event was a tenth of a rebuild's
+    client time (issue 14). Only names from ENROLMENT_FACTS get here, so the set of statements is small."""
+    columns = ["enrolment_id", "company_id", "programme_id", "region", *facts]
+    updates: list[sql.Composable] = [sql.SQL("region = COALESCE(EXCLUDED.region, enrolments.region)")]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in facts]
+    return sql.SQL("INSERT INTO enrolments ({}) VALUES ({}) ON CONFLICT (enrolment_id) DO UPDATE SET {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        sql.SQL(", ").join(updates)).as_string()
+
+
 def record_enrolment_fact(conn: Conn, data: dict[str, Any], **facts: Any) -> None:
     """Create the enrolment if unseen and set the columns this event knows."""
     unknown = set(facts) - set(ENROLMENT_FACTS)
     if unknown:
         raise ValueError(f"not enrolment facts: {sorted(unknown)}")
-    columns = ["enrolment_id", "company_id", "programme_id", "region", *facts]
     values = [data["enrolment_id"], data["company_id"], data["programme_id"], data.get("region"), *facts.values()]
-    updates: list[sql.Composable] = [sql.SQL("region = COALESCE(EXCLUDED.region, enrolments.region)")]
-    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in facts]
-    conn.execute(sql.SQL("INSERT INTO enrolments ({}) VALUES ({}) ON CONFLICT (enrolment_id) DO UPDATE SET {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(values)),
-        sql.SQL(", ").join(updates)), values)
+    conn.execute(_enrolment_fact_sql(tuple(facts)), values)  # a str rendered from sql.SQL, identifiers quoted
     know_company(conn, data["company_id"], data.get("region"))
 
 
@@ -187,19 +195,25 @@ def hold_session(conn: Conn, data: dict[str, Any], held_at: str) -> None:
 PLACE_FACTS = ("registered_at", "waitlisted_at", "promoted_at", "cancelled_at")
 
 
+@cache
+def _place_fact_sql(fact: str, extra: tuple[str, ...]) -> str:
+    """The upsert for one fact (and cancellation details), rendered once per shape (see _enrolment_fact_sql)."""
+    columns = ["registration_id", "session_id", "programme_id", "person_id", "company_id", fact, *extra]
+    first_wins = sql.SQL("{0} = LEAST(registrations.{0}, EXCLUDED.{0})").format(sql.Identifier(fact))
+    updates: list[sql.Composable] = [first_wins]
+    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in extra]
+    return sql.SQL("INSERT INTO registrations ({}) VALUES ({}) ON CONFLICT (registration_id) DO UPDATE SET {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        sql.SQL(", ").join(updates)).as_string()
+
+
 def record_place_fact(conn: Conn, data: dict[str, Any], fact: str, at: str, **extra: Any) -> None:
     """Set one timestamp fact (the first one wins) plus optional cancellation details."""
     if fact not in PLACE_FACTS or set(extra) - {"cancelled_late", "cancel_cause"}:
         raise ValueError(f"not a registration fact: {fact} {sorted(extra)}")
-    columns = ["registration_id", "session_id", "programme_id", "person_id", "company_id", fact, *extra]
     values = [data["registration_id"], data["session_id"], data["programme_id"], data["person_id"],
               data["company_id"], at, *extra.values()]
-    first_wins = sql.SQL("{0} = LEAST(registrations.{0}, EXCLUDED.{0})").format(sql.Identifier(fact))
-    updates: list[sql.Composable] = [first_wins]
-    updates += [sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in extra]
-    conn.execute(sql.SQL("INSERT INTO registrations ({}) VALUES ({}) ON CONFLICT (registration_id) DO UPDATE SET {}")
-                 .format(sql.SQL(", ").join(map(sql.Identifier, columns)),
-                         sql.SQL(", ").join(sql.Placeholder() * len(values)), sql.SQL(", ").join(updates)), values)
+    conn.execute(_place_fact_sql(fact, tuple(extra)), values)  # a str rendered from sql.SQL, identifiers quoted
     know_session(conn, data["session_id"], data["programme_id"])
 
 
