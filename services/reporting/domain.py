@@ -130,8 +130,9 @@ def session_cells(sessions: list[Row]) -> list[Row]:
     """The stored session rows (`db.figures.session_rows`) grouped as `db.figures.session_cells` groups them."""
     cells: dict[tuple[Any, ...], Row] = {}
     for s in sessions:
+        starts_at = s["starts_at"]  # its month as to_char(starts_at, 'YYYY-MM') gives it (strftime is slower)
         key = (s["status"], s["type"], s["region"], s["format"],
-               s["starts_at"].strftime("%Y-%m") if s["starts_at"] is not None else None)
+               f"{starts_at.year:04d}-{starts_at.month:02d}" if starts_at is not None else None)
         attended = int(s["attended"])
         cell = cells.get(key)
         if cell is None:

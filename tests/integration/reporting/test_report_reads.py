@@ -12,7 +12,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from services.common.config import Settings
-from services.reporting import domain, figures
+from services.reporting import domain, exports, figures
 from services.reporting.db import figures as figures_db
 from tests.integration.reporting.scripted import PROGRAMME_ID
 
@@ -102,3 +102,15 @@ def test_the_pages_reads_agree_on_sessions_without_type_date_or_registrations(
     assert report["participants_per_session"]["onbekend"] == {"sessions": 2, "participants": 4, "average": 2.0,
                                                               "min": 0, "max": 4}
     assert [m["month"] for m in report["attendance_trend"]] == ["2025-01", "2025-03"]
+
+
+def test_the_html_exports_session_table_escapes_its_text(scripted: Settings) -> None:
+    """The session table escapes only its text cells (exports.session_table): a region or type with markup
+    shows as text."""
+    with psycopg.connect(scripted.database_url, row_factory=dict_row) as conn:
+        report = figures.final_report(conn, uuid.UUID(PROGRAMME_ID), None, MIN_RESPONSES)
+    assert report is not None
+    first = {**report["session_list"][0], "region": "<b>Noord</b>", "type": "<i>x</i>", "status": "<s>"}
+    page = exports.to_html({**report, "session_list": [first, *report["session_list"][1:]]})
+    assert "<b>Noord</b>" not in page and "<i>x</i>" not in page and "<s>" not in page
+    assert "<td>&lt;i&gt;x&lt;/i&gt;</td><td>&lt;b&gt;Noord&lt;/b&gt;</td><td>&lt;s&gt;</td>" in page
