@@ -31,6 +31,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -39,6 +40,7 @@ from typing import Any
 
 import psycopg
 
+from bench import national_cpu
 from bench.faults.stack import GUNICORN, ROOT
 from bench.national_data import REGIONS, TODAY, Programme, generate
 from bench.national_load import SERVICES, load
@@ -120,6 +122,9 @@ def pages(prog: Programme, feed_total: int, page_size: int = 100) -> list[Page]:
         Page("final report (HTML, API)", "reporting", f"/api/v1/programmes/{p}/final-report?format=html",
              "text/html"),
         Page("final report page", "reporting", f"/final-report?programme={p}", "text/html"),
+        # The session table's last page (200 a page): its sessions are found at the end of the date index.
+        Page("final report page, last page", "reporting",
+             f"/final-report?programme={p}&sessions_page={max(1, -(-len(prog.sessions) // 200))}", "text/html"),
         Page("dashboard", "reporting", f"/dashboard?programme={p}", "text/html"),
         Page("company list, first page", "enrolment", "/companies", "text/html"),
         Page("company list, last page", "enrolment", f"/companies?page={last_companies}", "text/html"),
@@ -230,6 +235,10 @@ def run(scale: float, seed: int, samples: int, keep: bool = False, plans_path: P
             timings = time_pages(webs, token, todo, samples, say)
         finally:
             webs.stop()
+        say("the report's steps in CPU seconds (bench.national_cpu):")
+        cpu = national_cpu.split(urls["reporting"], uuid.UUID(prog.programme_id))
+        if not quiet:
+            national_cpu.print_split(cpu)
         explainer = Explainer(pg)
         explainer.enable()
         webs = Webs(env, work / "logs-explain", workers)
@@ -251,7 +260,7 @@ def run(scale: float, seed: int, samples: int, keep: bool = False, plans_path: P
                                                                             "public_events": feed_total},
             "generate_s": round(generated_s, 2), "load": loaded, "load_s": round(load_s, 2),
             "database_sizes": db_sizes, "load_average_while_timing": [round(x, 2) for x in load_before],
-            "pages": timings}
+            "pages": timings, "cpu_split": cpu}
 
 
 def print_table(result: dict[str, Any]) -> None:
@@ -263,6 +272,7 @@ def print_table(result: dict[str, Any]) -> None:
           f" (+ VACUUM ANALYZE {result['load']['vacuum_analyze_seconds']} s)")
     print("database sizes: " + ", ".join(f"{s} {v['mb']} MB" for s, v in result["database_sizes"].items()))
     print(f"load average when the timing began: {result['load_average_while_timing']}")
+    national_cpu.print_split(result["cpu_split"])
     print(f"\n{'page':44} {'cold s':>7} {'p50 s':>7} {'max s':>7} {'KB':>8}  goal  plans")
     for r in result["pages"]:
         plans = r["plans"]
