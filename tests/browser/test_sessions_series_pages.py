@@ -1,6 +1,7 @@
 """Issue 15 on the real stack: a coordinator schedules a recurring series from one form (a wrong end time first
 shows its field error, Dutch first), sees the series, and records a go/no-go decision on a phone; an expired
-invitation link shows the common error page. Screenshots: tests/browser/artifacts/sessions-series-*.png,
+invitation link shows the common error page. From the series page on a phone it moves the coming sessions
+together and cancels the last two. Screenshots: tests/browser/artifacts/sessions-series-*.png,
 sessions-decision-*.png, sessions-link-expired-phone.png."""
 
 from __future__ import annotations
@@ -61,6 +62,37 @@ def test_a_series_in_one_form_and_a_go_no_go_decision_on_a_phone(live: Live,
     sign_in(phone, live, "coordinator-noord", "/sessions/sessions/series/new")
     visit(phone, f"{base}/sessions/series/new", "series form on a phone")
     snap(phone, "sessions-series-form-phone")
+
+    # The coming sessions together, on a phone: the series page offers it, the form has the choice made and
+    # says what moves; afterwards the series page shows every occurrence one day later.
+    series_url = page.url
+    visit(phone, series_url, "series page on a phone")
+    snap(phone, "sessions-series-page-phone")
+    phone.get_by_role("link", name="Komende sessies verplaatsen").tap()
+    expect(phone.get_by_label(re.compile("^Deze en alle volgende"))).to_be_checked()
+    check_accessibility(phone, "moving the coming sessions")
+    phone.get_by_label("Datum", exact=True).fill((first + timedelta(days=1)).isoformat())
+    snap(phone, "sessions-series-move-rest-phone")
+    phone.get_by_role("button", name="Wijziging opslaan").tap()
+    phone.wait_for_url(series_url)
+    expect(phone.get_by_text("voor deze en alle volgende sessies van de reeks")).to_be_visible()
+    weekday = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"][
+        (first.weekday() + 1) % 7]
+    expect(phone.get_by_role("link", name=re.compile(f"^Nr\\. \\d · {weekday}"))).to_have_count(4)
+    # Then from number 3 on: cancelled with a reason, numbers 1 and 2 stay.
+    phone.get_by_role("link", name="Nr. 3 annuleren").tap()
+    phone.get_by_label(re.compile("^Deze en alle volgende")).check()
+    phone.get_by_role("button", name="Sessie annuleren").tap()
+    expect(phone.locator("#field-reason-error")).to_be_visible()
+    snap(phone, "sessions-series-cancel-rest-error-phone")
+    expect(phone.get_by_label(re.compile("^Deze en alle volgende"))).to_be_checked()
+    phone.get_by_label("Reden van annulering").fill("Begeleider met verlof")
+    phone.get_by_role("button", name="Sessie annuleren").tap()
+    phone.wait_for_url(series_url)
+    expect(phone.get_by_text("Deze en alle volgende sessies van de reeks zijn geannuleerd")).to_be_visible()
+    expect(phone.get_by_text("Geannuleerd", exact=True)).to_have_count(2)
+    snap(phone, "sessions-series-after-phone")
+    check_accessibility(phone, "series page after cancelling the rest")
 
     # Go/no-go: a session in four days with 0 of at least 3 registered needs a decision.
     low = schedule(live, programme_id, datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

@@ -158,10 +158,11 @@ def reschedule(session_id: uuid.UUID) -> Response | WerkzeugResponse:
     data, errors = _plan(request.form, RescheduleIn(), identity=False)
     if data is None:
         return _render_form(session, errors, 422)
+    rest = data.pop("scope", "this") == "this_and_following" and session.get("series_id")
     try:
         access.manageable_session(service(), me(), session_id)
-        if data.pop("scope", "this") == "this_and_following" and session.get("series_id"):
-            service().series.reschedule_rest(session_id, data)
+        if rest:
+            service().series.reschedule_rest(session_id, data, changed_only=True)  # the form sends every field
         else:
             service().scheduling.reschedule(session_id, data)
     except InvalidInput as error:
@@ -171,6 +172,11 @@ def reschedule(session_id: uuid.UUID) -> Response | WerkzeugResponse:
             return _refused(error, session)
         flash(conflict_text(error), "error")
         return redirect(url_for("session_pages.detail", session_id=session_id), code=303)
+    if rest:  # the series page shows every occurrence the step changed
+        flash(t("De wijziging is opgeslagen voor deze en alle volgende sessies van de reeks; aangemelde deelnemers "
+                "krijgen bericht.", "The change is saved for this and every following session of the series; "
+                "registered participants are told."), "success")
+        return redirect(url_for("session_pages.series_detail", series_id=session["series_id"]), code=303)
     flash(t("De wijziging is opgeslagen; aangemelde deelnemers krijgen bericht.",
             "The change is saved; registered participants are told."), "success")
     return redirect(url_for("session_pages.detail", session_id=session_id), code=303)
@@ -204,8 +210,12 @@ def cancel(session_id: uuid.UUID) -> Response | WerkzeugResponse:
                 access.manageable_session(service(), me(), session_id)
                 if data["scope"] == "this_and_following" and session.get("series_id"):
                     service().series.cancel_rest(session_id, data["reason"])
-                else:
-                    service().scheduling.cancel(session_id, data["reason"])
+                    flash(t("Deze en alle volgende sessies van de reeks zijn geannuleerd. Alle aangemelde en "
+                            "wachtende deelnemers krijgen bericht.", "This and every following session of the "
+                            "series are cancelled. Everyone registered or waiting is told."), "success")
+                    return redirect(url_for("session_pages.series_detail", series_id=session["series_id"]),
+                                    code=303)
+                service().scheduling.cancel(session_id, data["reason"])
             except Conflict as error:
                 flash(conflict_text(error), "error")
                 return redirect(url_for("session_pages.detail", session_id=session_id), code=303)

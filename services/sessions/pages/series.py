@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
@@ -14,7 +15,7 @@ from services.common.i18n import t
 from services.common.pages import render_page
 from services.common.problems import Conflict, InvalidInput
 from services.common.signin import require_page_roles
-from services.sessions import access
+from services.sessions import access, domain
 from services.sessions.pages.common import (
     ANYONE_ON_SESSIONS,
     FORMATS,
@@ -106,5 +107,33 @@ def new_series() -> Response | WerkzeugResponse:
 @bp.get("/sessions/series/<uuid:series_id>")
 @require_page_roles(*ANYONE_ON_SESSIONS)
 def series_detail(series_id: uuid.UUID) -> Response:
+    """The occurrences, each with "verplaatsen" / "annuleren" while it is open and to come; and, while two or
+    more are to come, one step for them together (the first one's form with this_and_following chosen)."""
     series = access.visible_series(service(), me(), series_id)
-    return render_page("series.html.j2", series=series, manage=access.may_manage(me(), series["sessions"][0]))
+    manage = access.may_manage(me(), series["sessions"][0])
+    now = datetime.now(UTC)
+    changeable = {s["id"] for s in series["sessions"] if s["status"] in domain.OPEN and s["starts_at"] > now}
+    coming = [s for s in series["sessions"] if s["id"] in changeable]
+    return render_page("series.html.j2", series=series, manage=manage, changeable=changeable if manage else set(),
+                       first_coming=coming[0] if manage and len(coming) > 1 else None, coming=len(coming),
+                       facts=_facts(series))
+
+
+def _facts(series: dict[str, Any]) -> dict[str, str]:
+    """Time, place and places as the occurrences have them now (each may have been changed on its own since
+    the series was planned): the one value they share, else "verschilt per sessie"."""
+    live = [s for s in series["sessions"] if s["status"] != "cancelled"] or series["sessions"]
+
+    def shared(values: list[str]) -> str:
+        return values[0] if len(set(values)) == 1 else t("verschilt per sessie", "differs per session")
+
+    def time_of(s: dict[str, Any]) -> str:
+        start = domain.local(s["starts_at"])
+        return f"{start:%H:%M} – {domain.local(domain.ends_at(s['starts_at'], s['duration_minutes'])):%H:%M}"
+
+    def place_of(s: dict[str, Any]) -> str:
+        return t("Online", "Online") if s["format"] == "online" else str(s.get("venue_address") or "")
+
+    return {"time": shared([time_of(s) for s in live]), "where": shared([place_of(s) for s in live]),
+            "places": shared([t(f"minimaal {s['capacity_min']}, maximaal {s['capacity_max']}",
+                                f"at least {s['capacity_min']}, at most {s['capacity_max']}") for s in live])}

@@ -36,6 +36,18 @@ def _series_data(series: Row, sessions: list[Row]) -> dict[str, Any]:
             "session_ids": [str(s["id"]) for s in sessions]}
 
 
+def _same(s: Row, name: str, value: Any) -> bool:
+    """Whether a rescheduling's `value` for `name` is what the session has already."""
+    if name == "starts_at" and value is not None:
+        try:
+            return bool(domain.to_utc(value) == s["starts_at"])
+        except ValueError:
+            return False  # a time that does not exist locally: reschedule_rest says so at the field
+    if name == "facilitator_ids":
+        return list(value or []) == list(s["facilitator_ids"])
+    return bool(s.get(name) == value)
+
+
 class Series:
     def __init__(self, ctx: Context, scheduling: Scheduling) -> None:
         self.ctx = ctx
@@ -98,10 +110,18 @@ class Series:
             raise Conflict(f"the session is {s['status']}", current_state=s["status"], allowed_transitions=[])
         return s, rest
 
-    def reschedule_rest(self, session_id: UUID, changes: Row) -> Row:
-        """Move this occurrence and every open one after it by the same number of days, to the same new time."""
+    def reschedule_rest(self, session_id: UUID, changes: Row, *, changed_only: bool = False) -> Row:
+        """Move this occurrence and every open one after it by the same number of days, to the same new time;
+        the other changes apply to each of them. Each keeps its own `sequence_number`.
+
+        `changed_only`: leave out what equals this occurrence's own value (a form sends every field; only what
+        the coordinator changed should reach the others, not this one's venue or time where theirs differ).
+        """
         with unit_of_work(self.ctx.pool) as conn:
             s, rest = self._rest(conn, session_id)
+            changes = {k: v for k, v in changes.items() if k != "sequence_number"}
+            if changed_only:
+                changes = {k: v for k, v in changes.items() if not _same(s, k, v)}
             shift, new_time = timedelta(0), None
             if changes.get("starts_at") is not None:
                 try:
@@ -123,6 +143,8 @@ class Series:
                 row, more = self.scheduling.reschedule_in(conn, occurrence["id"], change, also_moving=moving)
                 rows.append(row)
                 events += more
+            if not events:
+                return rows[0]  # nothing differed: no change to announce
             events.append(new_event(SERVICE, "SessionSeriesChanged", str(s["series_id"]), {
                 "series_id": str(s["series_id"]), "programme_id": str(s["programme_id"]),
                 "from_session_id": str(s["id"]), "change": "moved", "session_ids": [str(r["id"]) for r in rows]}))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,6 +13,7 @@ from tests.integration.sessions.test_pages import count_sessions, field_error, h
 from tests.integration.sessions.world import World, future
 
 pytestmark = pytest.mark.integration
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def series_form(pid: str, **overrides: str) -> dict[str, str]:
@@ -138,3 +141,50 @@ def test_the_decision_form_offers_only_fitting_sessions_and_says_why_in_dutch(wo
     r = world.client.post(f"/sessions/{low['id']}/decision", data={"decision": "go"}, headers=noord)
     assert r.status_code == 303
     assert "geannuleerd of al gehouden" in html(world.client.get(r.headers["Location"], headers=noord))
+
+
+def _edit_form(s: dict[str, Any], **overrides: str) -> dict[str, str]:
+    """The edit form as the page fills it for this session (every field sent), with some changed."""
+    start = datetime.fromisoformat(s["starts_at"]).astimezone(AMSTERDAM)
+    form = {"starts_on": start.date().isoformat(), "start_time": f"{start:%H:%M}", "format": s["format"],
+            "online_url": s["online_url"] or "", "venue_address": s["venue_address"] or "",
+            "duration_minutes": str(s["duration_minutes"]), "capacity_min": str(s["capacity_min"]),
+            "capacity_max": str(s["capacity_max"]), "working_method": s["working_method"] or "",
+            "facilitator_ids": ", ".join(s["facilitator_ids"]), "sequence_number": str(s["sequence_number"])}
+    form.update(overrides)
+    return form
+
+
+def test_the_series_page_changes_one_occurrence_or_the_coming_ones(world: World) -> None:
+    pid = world.programme()
+    sessions = _series(world, pid)
+    noord = world.coordinator("Noord")
+    page = html(world.client.get(f"/sessions/series/{sessions[0]['series_id']}", headers=noord))
+    # The coming ones together: the first of them with "this and following" chosen; and per occurrence.
+    assert f"/sessions/{sessions[0]['id']}/edit?scope=this_and_following" in page
+    assert f"/sessions/{sessions[0]['id']}/cancel?scope=this_and_following" in page
+    assert "Komende sessies verplaatsen" in page and "3 komende sessies" in page
+    for s in sessions:
+        assert f'href="/sessions/{s["id"]}/edit"' in page and f'href="/sessions/{s["id"]}/cancel"' in page
+    form = html(world.client.get(f"/sessions/{sessions[1]['id']}/edit?scope=this_and_following", headers=noord))
+    assert re.search(r'id="scope-this_and_following"[^>]*checked', form) and "nr. 2 en later" in form
+    # Number 3 was moved to 15:00 on its own; then number 2 "and the following" get 10 places from the form,
+    # which sends every field: number 3 keeps its own time, each keeps its own number.
+    third = datetime.fromisoformat(sessions[2]["starts_at"]).astimezone(AMSTERDAM).replace(hour=15)
+    assert world.client.post(f"/api/v1/sessions/{sessions[2]['id']}/rescheduling",
+                             json={"starts_at": third.isoformat()}, headers=noord).status_code == 200
+    r = world.client.post(f"/sessions/{sessions[1]['id']}/edit",
+                          data={**_edit_form(sessions[1], capacity_max="10"), "scope": "this_and_following"},
+                          headers=noord)
+    assert r.status_code == 303, html(r)
+    assert r.headers["Location"].endswith(f"/sessions/series/{sessions[0]['series_id']}")
+    after = [world.client.get(f"/api/v1/sessions/{s['id']}", headers=world.admin).get_json() for s in sessions]
+    assert [a["capacity_max"] for a in after] == [8, 10, 10]
+    assert [a["sequence_number"] for a in after] == [1, 2, 3]
+    assert datetime.fromisoformat(after[2]["starts_at"]).astimezone(AMSTERDAM) == third
+    series_page = html(world.client.get(r.headers["Location"], headers=noord))
+    assert "alle volgende sessies van de reeks" in series_page
+    assert "verschilt per sessie" in series_page  # the time: number 3 is at 15:00, the others at 14:00
+    # A facilitator sees the series, not the buttons that change it.
+    seen = html(world.client.get(f"/sessions/series/{sessions[0]['series_id']}", headers=world.facilitator("fac-a")))
+    assert "Komende sessies verplaatsen" not in seen and "/edit" not in seen
