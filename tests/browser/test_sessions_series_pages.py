@@ -115,6 +115,22 @@ def test_a_series_in_one_form_and_a_go_no_go_decision_on_a_phone(live: Live,
     [decision] = ok(live.api("sessions", f"/sessions/{low['id']}/decisions", coordinator))["items"]
     assert decision["decision"] == "go" and decision["decided_by"]
 
+    # Merge on a phone: the form offers only sessions of the same programme, type and region, with their room.
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    merged = schedule(live, programme_id, hour + timedelta(days=5, hours=2), capacity_min=3)
+    target = schedule(live, programme_id, hour + timedelta(days=6, hours=2), capacity_min=3)
+    elsewhere = schedule(live, programme_id, hour + timedelta(days=6, hours=3), capacity_min=3, type="workshop")
+    visit(phone, f"{base}/sessions/{merged['id']}/decision", "decision form (merge)")
+    choice = phone.get_by_label("Samenvoegen met")
+    expect(choice.locator(f"option[value='{target['id']}']")).to_contain_text("12 plaatsen vrij")
+    expect(choice.locator(f"option[value='{elsewhere['id']}']")).to_have_count(0)
+    phone.get_by_label(re.compile("^Samenvoegen")).first.check()
+    choice.select_option(target["id"])
+    snap(phone, "sessions-decision-merge-phone")
+    phone.get_by_role("button", name="Besluit vastleggen").tap()
+    expect(phone.get_by_text("Besluit vastgelegd: samengevoegd")).to_be_visible()
+    assert target["id"] in phone.url
+
     # An invitation link of a session that has started: the common error page, Dutch first, no home page.
     started = schedule(live, programme_id, datetime.now(UTC) + timedelta(seconds=15), capacity_min=0)
     wait_until(lambda: datetime.now(UTC) > datetime.fromisoformat(started["starts_at"]), 60, interval=1,

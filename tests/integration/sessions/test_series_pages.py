@@ -122,6 +122,8 @@ def test_the_decision_form_offers_only_fitting_sessions_and_says_why_in_dutch(wo
     zuid = world.schedule(pid, region="Zuid", starts_at=future(5).isoformat(), facilitator_ids=["fac-z"])
     other_type = world.schedule(pid, type="intervision", starts_at=future(6).isoformat(), capacity_min=4,
                                 capacity_max=8, facilitator_ids=["fac-i"])
+    alone = html(world.client.get(f"/sessions/{other_type['id']}/decision", headers=noord))
+    assert "geen komende sessie van hetzelfde programma, dezelfde soort en dezelfde regio" in alone
     form = html(world.client.get(f"/sessions/{low['id']}/decision", headers=noord))
     assert fitting["id"] in form and "vol: wachtlijst" in form  # its one place is taken: the waiting list
     assert zuid["id"] not in form and other_type["id"] not in form
