@@ -12,14 +12,16 @@ an HTTP client library does), and measures writes/s and latency p50/p99:
   enrolments of its own, admitted beforehand, so clients do not queue on
   one enrolment's lock).
 Baseline: the same statements straight through psycopg from the same number
-of threads, one transaction per write, on the same database: claim the
-idempotency key, insert the state rows (person, company and its director
-link; or lock and read the enrolment, read the programme and current
-delegates, insert person and delegate), the outbox rows (for a participant
-also the person's record for the contacts topic), the audit row, store the
-response; one statement per round trip, as plain psycopg code does. What
-the baseline leaves out is the service itself: HTTP, gunicorn, Flask,
-authentication, validation, JSON.
+of threads, one transaction per write, on the same database, in the same
+round trips as the service sends them (its pipelines): claim the
+idempotency key (with BEGIN and the use case's savepoint); insert the state
+rows the answer is made of (company and its director's person; or lock and
+read the enrolment, its programme and current delegates, then insert person
+and delegate); then the director link, the outbox rows (the same topic, key
+and event as the service's, so the relay and the consumers do the same work;
+for a participant also the person's record on the contacts topic), the
+audit row, the stored response and COMMIT. What the baseline leaves out is
+the service itself: HTTP, gunicorn, Flask, authentication, validation, JSON.
 Also samples the resident memory of every platform process, at rest and
 under this load (bench.memory prints that part).
 Writes bench/results/http_writes.json.
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from bench.platform import (
@@ -55,7 +58,10 @@ from bench.platform import (
     running,
     write_results,
 )
-from services.common.events import new_event
+from services.common import broker
+from services.common.contacts import contacts_topic
+from services.common.outbox import Outbox
+from services.enrolment import payloads
 
 
 class MemorySampler(threading.Thread):
@@ -213,74 +219,95 @@ def interleaved(platform: Platform, clients: int, writes: int, rounds: int,
 
 
 # -- the same SQL, straight through psycopg ------------------------------------------------
-def raw_company(conn: psycopg.Connection[Any], n: int) -> None:
+# The statements the service sends for each write, with the same parameters' shapes, in the same round trips
+# (the service groups them into pipelines: claim; the rows it answers with; the writes nothing reads, the
+# stored response and COMMIT), and the same outbox rows (topic, key, event), so that the relay and the
+# consumers react to the baseline's writes as to the service's. A baseline sending one statement per round
+# trip would be slower than the service's own SQL and flatter the ratio.
+_CLAIM = ("INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash)"
+          " VALUES (%s, %s, 'POST', %s, %s) ON CONFLICT DO NOTHING")
+_STORE = ("UPDATE idempotency_keys SET status_code = 201, response_body = %s, response_headers = %s"
+          " WHERE principal = %s AND idem_key = %s")
+_PERSON = "INSERT INTO persons (id, name, email, phone, language) VALUES (%s, %s, %s, %s, %s) RETURNING *"
+_OUTBOX = "INSERT INTO outbox (event_id, topic, message_key, event_type, payload) VALUES (%s, %s, %s, %s, %s)"
+_AUDIT = ("INSERT INTO audit_log (actor, actor_roles, action, subject_type, subject_id, details, correlation_id)"
+          " VALUES (%s, %s, %s, %s, %s, %s, %s)")
+
+
+def _claim(conn: psycopg.Connection[Any], key: str, path: str) -> None:
+    """BEGIN, the claim and the use case's savepoint: one round trip, as the service's."""
+    with conn.pipeline():
+        conn.execute(_CLAIM, ("bench", key, path, key))
+        conn.execute("SAVEPOINT request_use_case")
+
+
+def _finish(conn: psycopg.Connection[Any], key: str, answer: dict[str, Any], location: str) -> None:
+    conn.execute(_STORE, (json.dumps(answer, default=str).encode(), Jsonb({"Location": location}), "bench", key))
+    conn.execute("COMMIT", prepare=False)
+
+
+def raw_company(conn: psycopg.Connection[Any], topic: str, n: int) -> None:
     body = company_body(n)
-    company_id, person_id = uuid.uuid4(), uuid.uuid4()
-    event = new_event("enrolment", "CompanyRegistered", str(company_id), {
+    company_id, person_id, key = uuid.uuid4(), uuid.uuid4(), str(uuid.uuid4())
+    director = body["directors"][0]
+    _claim(conn, key, "/api/v1/companies")
+    with conn.pipeline():
+        company = conn.execute(
+            "INSERT INTO companies (id, name, kvk_number, region, street, postal_code, city, size, contact_person_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (kvk_number) DO NOTHING RETURNING *",
+            (company_id, body["name"], body["kvk_number"], REGION, "", "", "", None, None))
+        person = conn.execute(_PERSON, (person_id, director["name"], director["email"], None, "nl"))
+    row, person_row = company.fetchone(), person.fetchone()
+    assert row is not None and person_row is not None
+    event = payloads.event("CompanyRegistered", company_id, {
         "company_id": str(company_id), "name": body["name"], "kvk_number": body["kvk_number"], "region": REGION})
-    with conn.transaction():
-        key = str(uuid.uuid4())
-        conn.execute("INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash)"
-                     " VALUES (%s, %s, 'POST', '/api/v1/companies', %s) ON CONFLICT DO NOTHING",
-                     ("bench", key, key))
-        director = body["directors"][0]
-        conn.execute("INSERT INTO persons (id, name, email, phone, language) VALUES (%s, %s, %s, %s, %s) RETURNING *",
-                     (person_id, director["name"], director["email"], None, "nl")).fetchone()
-        conn.execute("INSERT INTO companies (id, name, kvk_number, region, street, postal_code, city, size,"
-                     " contact_person_id) VALUES (%s, %s, %s, %s, '', '', '', NULL, NULL)"
-                     " ON CONFLICT (kvk_number) DO NOTHING RETURNING *",
-                     (company_id, body["name"], body["kvk_number"], REGION)).fetchone()
-        conn.execute("INSERT INTO company_directors (company_id, person_id, role, position) VALUES (%s, %s, %s, 0)",
-                     (company_id, person_id, "director"))
-        conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
-                     " VALUES (%s, %s, %s, %s, %s)", (event["id"], "bench.raw", str(company_id), event["type"],
-                                                      json.dumps(event)))
-        conn.execute("INSERT INTO audit_log (actor, actor_roles, action, subject_type, subject_id, details,"
-                     " correlation_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                     ("bench", ["fund_admin"], "company.register", "company", str(company_id),
-                      Jsonb({"kvk_number": body["kvk_number"]}), str(uuid.uuid4())))
-        conn.execute("UPDATE idempotency_keys SET status_code = 201, response_body = %s, response_headers = %s"
-                     " WHERE principal = %s AND idem_key = %s",
-                     (json.dumps(body).encode(), Jsonb({"Location": "/x"}), "bench", key))
+    with conn.pipeline():
+        conn.execute("INSERT INTO company_directors (company_id, person_id, role, position) SELECT %s, t.person_id,"
+                     " t.role, t.n - 1 FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS t(person_id, role, n)",
+                     (company_id, [person_id], ["director"]))
+        conn.execute(_OUTBOX, (event["id"], topic, str(company_id), event["type"], json.dumps(event)))
+        conn.execute(_AUDIT, ("bench", ["fund_admin"], "company.register", "company", str(company_id),
+                              Jsonb({"kvk_number": body["kvk_number"]}), str(uuid.uuid4())))
+        _finish(conn, key, {**row, "directors": [person_row]}, f"/api/v1/companies/{company_id}")
 
 
-def raw_delegate(conn: psycopg.Connection[Any], enrolment_id: str, n: int) -> None:
+def raw_delegate(conn: psycopg.Connection[Any], topics: tuple[str, str], enrolment_id: str, n: int) -> None:
     body = delegate_body(n)
-    person_id = uuid.uuid4()
-    event = new_event("enrolment", "ParticipantDelegated", enrolment_id, {"enrolment_id": enrolment_id})
-    with conn.transaction():
-        key = str(uuid.uuid4())
-        conn.execute("INSERT INTO idempotency_keys (principal, idem_key, method, path, request_hash)"
-                     " VALUES (%s, %s, 'POST', '/api/v1/enrolments/x/delegates', %s) ON CONFLICT DO NOTHING",
-                     ("bench", key, key))
-        conn.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,)).fetchone()
-        conn.execute("SELECT e.*, c.name AS company_name, c.region, (SELECT count(*) FROM delegates d"
-                     " WHERE d.enrolment_id = e.id AND d.removed_on IS NULL) AS delegate_count"
-                     " FROM enrolments e JOIN companies c ON c.id = e.company_id WHERE e.id = %s",
-                     (enrolment_id,)).fetchone()
+    person_id, key = uuid.uuid4(), str(uuid.uuid4())
+    path = f"/api/v1/enrolments/{enrolment_id}/delegates"
+    _claim(conn, key, path)
+    with conn.pipeline():
+        locked = conn.execute("SELECT id FROM enrolments WHERE id = %s FOR UPDATE", (enrolment_id,))
+        enrolment = conn.execute("SELECT e.*, c.name AS company_name, c.region, (SELECT count(*) FROM delegates d"
+                                 " WHERE d.enrolment_id = e.id AND d.removed_on IS NULL) AS delegate_count"
+                                 " FROM enrolments e JOIN companies c ON c.id = e.company_id WHERE e.id = %s",
+                                 (enrolment_id,))
         conn.execute("SELECT p.* FROM programmes p JOIN enrolments e ON e.programme_id = p.id WHERE e.id = %s"
-                     " FOR SHARE OF p", (enrolment_id,)).fetchone()
-        conn.execute("SELECT * FROM delegates WHERE enrolment_id = %s AND removed_on IS NULL",
-                     (enrolment_id,)).fetchall()
-        conn.execute("INSERT INTO persons (id, name, email, phone, language) VALUES (%s, %s, %s, %s, %s) RETURNING *",
-                     (person_id, body["name"], body["email"], None, "nl")).fetchone()
-        conn.execute("INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
-                     " VALUES (%s, %s, %s, false, %s) RETURNING *",
-                     (enrolment_id, person_id, "manager", date.today())).fetchone()
-        # Two outbox rows, as the service writes: the event, and the person's record on the contacts topic.
-        conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
-                     " VALUES (%s, %s, %s, %s, %s)", (str(uuid.uuid4()), "bench.raw.contacts", str(person_id),
-                                                      "ContactDetailsChanged", json.dumps(body)))
-        conn.execute("INSERT INTO outbox (event_id, topic, message_key, event_type, payload)"
-                     " VALUES (%s, %s, %s, %s, %s)", (event["id"], "bench.raw", enrolment_id, event["type"],
-                                                      json.dumps({**event, "data": body})))
-        conn.execute("INSERT INTO audit_log (actor, actor_roles, action, subject_type, subject_id, details,"
-                     " correlation_id) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                     ("bench", ["fund_admin"], "delegate.add", "enrolment", enrolment_id,
-                      Jsonb({"person_id": str(person_id)}), str(uuid.uuid4())))
-        conn.execute("UPDATE idempotency_keys SET status_code = 201, response_body = %s, response_headers = %s"
-                     " WHERE principal = %s AND idem_key = %s",
-                     (json.dumps(body).encode(), Jsonb({"Location": "/x"}), "bench", key))
+                     " FOR SHARE OF p", (enrolment_id,))
+        current = conn.execute("SELECT d.*, p.name, p.email, p.phone, p.language FROM delegates d"
+                               " JOIN persons p ON p.id = d.person_id WHERE d.enrolment_id = %s"
+                               " AND d.removed_on IS NULL", (enrolment_id,))
+    assert locked.fetchone() is not None
+    e = enrolment.fetchone()
+    current.fetchall()
+    with conn.pipeline():
+        person = conn.execute(_PERSON, (person_id, body["name"], body["email"], None, "nl"))
+        delegate = conn.execute(
+            "INSERT INTO delegates (enrolment_id, person_id, job_level, below_management, delegated_on)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING *", (enrolment_id, person_id, "manager", False, date.today()))
+    p, d = person.fetchone(), delegate.fetchone()
+    assert e is not None and p is not None and d is not None
+    # The service's two outbox rows: the person's record on the contacts topic, and the event.
+    contact = payloads.contact_details_changed(p)
+    event = payloads.participant_delegated(e, p, "manager", False)
+    with conn.pipeline():
+        conn.execute(_OUTBOX, (contact["id"], topics[1], str(person_id), contact["type"], json.dumps(contact)))
+        conn.execute(_OUTBOX, (event["id"], topics[0], enrolment_id, event["type"], json.dumps(event)))
+        conn.execute(_AUDIT, ("bench", ["fund_admin"], "delegate.add", "enrolment", enrolment_id,
+                              Jsonb({"person_id": str(person_id), "job_level": "manager", "below_management": False,
+                                     "replaces": None}), str(uuid.uuid4())))
+        _finish(conn, key, {**d, "name": p["name"], "email": p["email"], "warnings": []},
+                f"{path}/{person_id}")
 
 
 def _on_connections(one: Callable[[psycopg.Connection[Any], int, int], None],
@@ -297,6 +324,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.http_writes", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--writes", type=int, default=400, help="writes per measurement")
     parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--baseline-topics", choices=("same", "private"), default="same",
+                        help="the baseline's outbox rows on the service's topics (the consumers react to them as to"
+                             " the service's) or on topics nobody consumes")
     parser.add_argument("--rounds", type=int, default=4,
                         help="turns in which the HTTP writes and the baseline alternate (the machine is shared)")
     args = parser.parse_args(argv)
@@ -327,6 +357,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 enrolments[clients].append(mine)
         print("  enrolments admitted for the participant runs", flush=True)
         raw_url = platform.db_urls["enrolment"]
+        topics = (Outbox(platform.settings).topic, contacts_topic(platform.settings))
+        if args.baseline_topics == "private":  # nobody consumes them: only the service's writes wake consumers
+            topics = ("bench.raw", "bench.raw.contacts")
+            # Created, so the relay publishes them as the service's: a row it cannot publish would hold back
+            # every later row, the service's too (the previous bench's baseline did that: no consumer saw an
+            # event after its first turn).
+            broker.ensure_topics(platform.settings, list(topics))
         sampler.start()
         print(f"  {'what':<36} {'clients':>7} {'writes/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>6}  errors",
               flush=True)
@@ -339,13 +376,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cases: list[tuple[str, Callable[[int, int], None], Callable[[psycopg.Connection[Any], int, int], None]]]
             cases = [
                 ("register company", lambda c, n: _ok(post(url, "/companies", token, company_body(n)), 201),
-                 lambda conn, c, n: raw_company(conn, n)),
+                 lambda conn, c, n: raw_company(conn, topics[0], n)),
                 ("register participant",
                  lambda c, n: _ok(post(url, f"/enrolments/{enrolment_of(c, n)}/delegates", token,
                                        delegate_body(n)), 201),
-                 lambda conn, c, n: raw_delegate(conn, enrolment_of(c, n), n)),
+                 lambda conn, c, n: raw_delegate(conn, topics, enrolment_of(c, n), n)),
             ]
-            conns = [psycopg.connect(raw_url) for _ in range(clients)]
+            # dict rows, as the service's pool gives: the same work of building each row read.
+            conns = [psycopg.connect(raw_url, row_factory=dict_row) for _ in range(clients)]
             for what, via_http, via_sql in cases:
                 measured = interleaved(platform, clients, args.writes, args.rounds,
                                        {"service": via_http, "baseline": _on_connections(via_sql, conns)})
@@ -365,7 +403,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         sampler.join()
         memory["under_load_peak_mb"] = {k: round(v, 1) for k, v in sampler.peak.items()}
     print("goal: ratio >= 0.7")
-    result = {"commit": git_head(), "writes_per_measurement": args.writes, "rounds": args.rounds, "rows": rows,
+    result = {"commit": git_head(), "writes_per_measurement": args.writes, "rounds": args.rounds,
+              "baseline_topics": args.baseline_topics, "rows": rows,
               "memory": memory, "goal": "ratio >= 0.7",
               "load_average": {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]}}
     write_results("http_writes", result)
