@@ -139,7 +139,7 @@ def test_an_erased_persons_name_and_address_are_in_no_topic_after_compaction(
                 row = conn.execute("SELECT count(*) FROM delegate_names WHERE name = ANY(%s)",
                                    ([delegate["name"], control["name"]],)).fetchone()
             return row is not None and row[0] == 2
-        wait_until(sessions_named, 60, what="sessions read the delegates' names from the contacts topic")
+        wait_until(sessions_named, 120, what="sessions read the delegates' names from the contacts topic")
         before, _ = read_everything(enrolment)
         assert all(s.encode() in before for s in secrets), "the names never reached Kafka: the test proves nothing"
 
