@@ -165,8 +165,8 @@ def _dutch(field: str, english: str) -> str:
                              else "Vul de duur in minuten in."),
         "working_method": "Gebruik hooguit 200 tekens.",
         "sequence_number": "Vul een volgnummer van 1 tot 1000 in.",
-        "reason": ("Vul een reden in: de deelnemers krijgen die te lezen." if "why" in english
-                   else "Vul een reden in (hooguit 1000 tekens)."),
+        # One schema message covers an empty and an over-long reason ("between 1 and 1000"): say both.
+        "reason": "Vul een reden in van hooguit 1000 tekens: de deelnemers krijgen die te lezen.",
         # A series (pages/series.py): a date-specific reason keeps its date (dd-mm-yyyy) in front.
         "start_date": (f"{english.split(':')[0]}: die dag ligt niet in de toekomst; kies een latere eerste datum."
                        if "future" in english else "Vul een datum in als dd-mm-jjjj."),
