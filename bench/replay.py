@@ -254,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
         # This process's CPU time per event (µs) beside the rate: what the client side costs, whoever waits.
         cpu: dict[str, list[float]] = {k: [] for k in rounds}
         result = rebuild_module.RebuildResult()
+        phases: list[dict[str, float]] = []  # each rebuild's seconds per phase: where a slow one waited
 
         def measure(key: str, fn: Any, *fn_args: Any) -> None:
             before = time.process_time()
@@ -265,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
             reset(settings)
             started = time.perf_counter()
             result = rebuild_module.rebuild(settings)
+            phases.append(result.phases)
             return result.applied / (time.perf_counter() - started)
 
         for n in range(args.rounds):
@@ -274,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
             measure("rebuild", timed_rebuild)
             print(f"  round {n + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s ({cpu[k][-1]:.0f} µs CPU)"
                                                    for k, v in rounds.items()), flush=True)
+            print(f"    rebuild phases (s): {phases[-1]}", flush=True)
         load_after = os.getloadavg()
         base_a, base_b, base_b_unread, kit = (statistics.median(rounds[k]) for k in ("a", "b", "b_unread", "rebuild"))
         if args.profile:
@@ -297,6 +300,7 @@ def main(argv: list[str] | None = None) -> None:
           + ", ".join(f"{k} {statistics.median(v):.0f}" for k, v in cpu.items()))
     print(f"  load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; medians of {args.rounds} rounds")
     write_results("replay", {"commit": git_head(), "events": total, "applied": result.applied,
+                             "rebuild_phases_s": phases,
                              "statements_per_event": round(len(statements) / total, 2),
                              "reads_awaited_per_event": round(sum(1 for st in statements if st[2]) / total, 2),
                              "load": {"before": load_before, "after": load_after},

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -58,6 +58,9 @@ class RebuildResult:
     unreadable: int = 0
     seconds: float = 0.0
     sequenced: int = 0
+    # Where the time went (issue 14: some rebuilds take several times as long for the same CPU):
+    # opening the reader and checking history, replaying, committing, numbering the public events.
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 class HistoryTrimmed(RuntimeError):
@@ -151,8 +154,17 @@ def rebuild(settings: ReportingSettings) -> RebuildResult:
     erased: set[UUID] = set()
     handlers = reporting_handlers(settings, erased)
     consumer, partitions = _reader(settings)
+    mark = started
+
+    def phase(name: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        result.phases[name] = round(now - mark, 2)
+        mark = now
+
     try:
         check_full_history(consumer, partitions)
+        phase("open")
         with psycopg.connect(settings.database_url, row_factory=dict_row) as conn, conn.transaction():
             db.truncate_projections(conn)
             conn.execute("DELETE FROM processed_events WHERE consumer = %s", (group,))
@@ -181,6 +193,8 @@ def rebuild(settings: ReportingSettings) -> RebuildResult:
             trimmed = {tp: offset for tp, offset in first.items() if offset > 0}
             if trimmed:
                 raise HistoryTrimmed(trimmed)
+            phase("replay")
+        phase("commit")
     finally:
         consumer.close()
     # Public events of source events the live consumer had not reached yet are pending now; number them
@@ -190,6 +204,7 @@ def rebuild(settings: ReportingSettings) -> RebuildResult:
         result.sequenced = sequencer.drain()
     finally:
         sequencer.close()
+    phase("sequence")
     result.seconds = round(time.monotonic() - started, 2)
     return result
 
