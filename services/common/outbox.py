@@ -36,6 +36,7 @@ from kafka.partitioner.default import murmur2
 from services.common import broker, wakeup
 from services.common.config import Settings
 from services.common.events import Event, validate_event
+from services.common.leader_lock import LeaderLock
 
 log = logging.getLogger(__name__)
 RELAY_LOCK_ID = 0x6F7574626F78  # "outbox"; each service has its own database
@@ -87,38 +88,27 @@ class Relay:
         self.settings = settings
         self._producer_factory = producer_factory
         self._producer: KafkaProducer | None = None
-        self._lock_conn: psycopg.Connection[Any] | None = None
+        self._leader = LeaderLock(settings.database_url, RELAY_LOCK_ID, "relay", "holding the outbox lock, publishing")
         self.published = 0
-        self.holds_lock = False
         self._partitions: dict[str, list[int]] = {}
         self._hashes: dict[bytes, int] = {}
 
     # -- leadership -------------------------------------------------------
+    @property
+    def holds_lock(self) -> bool:
+        return self._leader.held
+
+    @property
+    def _lock_conn(self) -> psycopg.Connection[Any] | None:
+        return self._leader.conn
+
     def _acquire(self) -> bool:
         """Hold the relay lock on our own connection; False while another relay has it."""
-        try:
-            if self._lock_conn is None or self._lock_conn.closed:
-                self._lock_conn = psycopg.connect(self.settings.database_url, autocommit=True)
-                self.holds_lock = False
-            if not self.holds_lock:
-                row = self._lock_conn.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_LOCK_ID,)).fetchone()
-                self.holds_lock = bool(row and row[0])
-                if self.holds_lock:
-                    log.info("relay: holding the outbox lock, publishing")
-            return self.holds_lock
-        except psycopg.Error as exc:
-            log.warning("relay: database unavailable: %s", exc)
-            self._drop_lock_conn()
-            return False
+        return self._leader.acquire()
 
     def _drop_lock_conn(self) -> None:
-        if self._lock_conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._lock_conn.close()
-        self._lock_conn = None
-        self.holds_lock = False
+        self._leader.release()
 
-    # -- publishing -------------------------------------------------------
     def _ensure_producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = self._producer_factory(self.settings)

@@ -17,7 +17,6 @@ look and the wait is not lost: the wait returns at once.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -25,6 +24,8 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+
+from services.common.leader_lock import close_quietly
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,5 @@ class Waiter:
             return False
 
     def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()
+        close_quietly(self._conn)
         self._conn = None

@@ -197,6 +197,8 @@ def rebuild(settings: ReportingSettings) -> RebuildResult:
         phase("commit")
     finally:
         consumer.close()
+    # Its own phase: the close was counted in "sequence" before, and a stall there was put on the sequencer.
+    phase("close")
     # Public events of source events the live consumer had not reached yet are pending now; number them
     # unless a running worker's sequencer leads (then it does so within milliseconds).
     sequencer = Sequencer(settings)

@@ -55,7 +55,6 @@ again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from typing import Any
@@ -63,6 +62,7 @@ from typing import Any
 import psycopg
 
 from services.common.config import Settings
+from services.common.leader_lock import LeaderLock
 
 log = logging.getLogger(__name__)
 SEQUENCER_LOCK_ID = 0x736571756E63  # "sequnc"; the relay's lock id differs, both live in reporting's database
@@ -98,28 +98,23 @@ class Sequencer:
         self.topic = settings.topic("reporting")
         self.batch = batch
         self.idle_poll_s = idle_poll_s
-        self._conn: psycopg.Connection[Any] | None = None
-        self.holds_lock = False
+        self._leader = LeaderLock(settings.database_url, SEQUENCER_LOCK_ID, "sequencer",
+                                  "holding the sequencer lock, numbering the external log",
+                                  application_name="reporting-sequencer")
         self.sequenced = 0
 
     # -- leadership -------------------------------------------------------
+    @property
+    def holds_lock(self) -> bool:
+        return self._leader.held
+
+    @property
+    def _conn(self) -> psycopg.Connection[Any] | None:
+        return self._leader.conn
+
     def acquire(self) -> bool:
         """Hold the sequencer lock on our own connection; False while another sequencer has it."""
-        try:
-            if self._conn is None or self._conn.closed:
-                self._conn = psycopg.connect(self.settings.database_url, autocommit=True,
-                                             application_name="reporting-sequencer")
-                self.holds_lock = False
-            if not self.holds_lock:
-                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (SEQUENCER_LOCK_ID,)).fetchone()
-                self.holds_lock = bool(row and row[0])
-                if self.holds_lock:
-                    log.info("sequencer: holding the sequencer lock, numbering the external log")
-            return self.holds_lock
-        except psycopg.Error as exc:
-            log.warning("sequencer: database unavailable: %s", exc)
-            self.close()
-            return False
+        return self._leader.acquire()
 
     # -- numbering --------------------------------------------------------
     def sequence_batch(self) -> int:
@@ -161,9 +156,4 @@ class Sequencer:
         self.close()
 
     def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                self._conn.close()
-        self._conn = None
-        self.holds_lock = False
-
+        self._leader.release()
