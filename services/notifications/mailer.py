@@ -12,6 +12,8 @@ import email.policy
 import re
 import smtplib
 import ssl
+import threading
+import time
 from datetime import datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -93,12 +95,25 @@ class Transport(Protocol):
 
 
 class SmtpTransport:
-    """Real SMTP: plain, STARTTLS or implicit TLS, with login when configured."""
+    """Real SMTP: plain, STARTTLS or implicit TLS, with login when configured.
 
-    def __init__(self, settings: NotificationsSettings, timeout: float = 15.0) -> None:
+    The session is kept open between letters (issue 14: a new connection per
+    letter, with its EHLO, TLS and QUIT, was most of a mail's latency) and
+    closed after `idle_s` without a letter. A kept session is checked with a
+    NOOP before it carries a letter: a server that dropped it meanwhile is
+    found out before MAIL FROM, so the letter goes over a new session and can
+    never be half-sent on a dead one. Everything after that check is as
+    before: any failure is the letter's failure, and the session is dropped.
+    """
+
+    def __init__(self, settings: NotificationsSettings, timeout: float = 15.0, idle_s: float = 30.0) -> None:
         self.settings = settings
         self.timeout = timeout
+        self.idle_s = idle_s
         self._tls: ssl.SSLContext | None = None
+        self._smtp: smtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._lock = threading.Lock()  # one letter at a time on the one session
 
     def _tls_context(self) -> ssl.SSLContext:
         """Built once: loading the trusted CAs takes tens of milliseconds, a mail's whole budget (issue 14)."""
@@ -106,22 +121,63 @@ class SmtpTransport:
             self._tls = ssl.create_default_context(cafile=self.settings.smtp_ca_file or None)
         return self._tls
 
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp: smtplib.SMTP
+        if s.smtp_security == "tls":
+            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout, context=self._tls_context())
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
+        try:
+            if s.smtp_security == "starttls":
+                smtp.starttls(context=self._tls_context())
+            if s.smtp_username:
+                smtp.login(s.smtp_username, s.smtp_password)
+        except BaseException:
+            _quit(smtp)
+            raise
+        return smtp
+
+    def _session(self) -> smtplib.SMTP:
+        """The kept session if it is fresh and still answers, else a new one."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            if time.monotonic() - self._last_used < self.idle_s:
+                try:
+                    if smtp.noop()[0] == 250:
+                        return smtp
+                except (smtplib.SMTPException, OSError):
+                    pass
+            _quit(smtp)
+        return self._open()
+
+    def _keep(self, smtp: smtplib.SMTP) -> None:
+        self._smtp, self._last_used = smtp, time.monotonic()
+
+    def close(self) -> None:
+        with self._lock:
+            smtp, self._smtp = self._smtp, None
+            if smtp is not None:
+                _quit(smtp)
+
     def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            self._send(message)
+
+    def _send(self, message: EmailMessage) -> None:
         s = self.settings
         try:
-            smtp: smtplib.SMTP
-            if s.smtp_security == "tls":
-                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
-                                        context=self._tls_context())
-            else:
-                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
-            with smtp:
-                if s.smtp_security == "starttls":
-                    smtp.starttls(context=self._tls_context())
-                if s.smtp_username:
-                    smtp.login(s.smtp_username, s.smtp_password)
-                envelope_from = parseaddr(s.mail_from)[1]
-                smtp.send_message(message, from_addr=envelope_from)
+            smtp = self._session()
+            try:
+                smtp.send_message(message, from_addr=parseaddr(s.mail_from)[1])
+            except smtplib.SMTPRecipientsRefused:
+                # The server answered: the session is sound; smtplib has reset the transaction.
+                self._keep(smtp)
+                raise
+            except BaseException:
+                _quit(smtp)
+                raise
+            self._keep(smtp)
         except smtplib.SMTPRecipientsRefused as exc:
             replies = list(exc.recipients.values())
             codes = [code for code, _ in replies]
@@ -136,3 +192,10 @@ class SmtpTransport:
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(_redacted(f"{type(exc).__name__}: {exc}")) from exc
 
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """End a session that may already be broken: QUIT if it answers, else just close the socket."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()

@@ -186,3 +186,5 @@ class Sender:
                 waiter.wait(poll, stop)
         finally:
             waiter.close()
+            if isinstance(self.transport, SmtpTransport):
+                self.transport.close()  # QUIT the kept SMTP session

@@ -28,6 +28,7 @@ from services.common.worker import consumer_group, run_worker
 from services.notifications.app import create_app
 from services.notifications.clock import ManualClock
 from services.notifications.handlers import handlers
+from services.notifications.mailer import SmtpTransport
 from services.notifications.sender import Sender
 from services.notifications.smtp_sink import MailStore, start_smtp
 from tests.conftest import Platform
@@ -121,6 +122,8 @@ class Notifier:
         """Close the pools: the app's, if a test used it, and the consumer's and sender's."""
         if self._app is not None:
             self._app.config["POOL"].close()
+        if isinstance(self.sender.transport, SmtpTransport):
+            self.sender.transport.close()  # QUIT its kept session
         self.pool.close()
 
 
