@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from services.common import audit
 from services.common.db import trailing_writes, unit_of_work
 from services.common.problems import Conflict
-from services.enrolment import db, db_registration, payloads
+from services.enrolment import db, payloads
 from services.enrolment.service.base import Conn, Row, UseCases
 from services.enrolment.views import person_view
 
@@ -23,7 +23,7 @@ class Companies(UseCases):
             given = data.get("contact_person")
             # The rows the answer is made of in one round trip, the statements nothing reads in another: with
             # an Idempotency-Key that is the round trip of the stored response and COMMIT (issue 14).
-            row, contact, persons = db_registration.insert_company_with_persons(
+            row, contact, persons = db.insert_company_with_persons(
                 conn, uuid.uuid4(), data, (uuid.uuid4(), given) if given else None,
                 [(uuid.uuid4(), d) for d in data["directors"]])
             if row is None:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 from services.common import audit
 from services.common.db import trailing_writes, unit_of_work
 from services.common.problems import Conflict, InvalidInput
-from services.enrolment import db, db_registration, domain, payloads
+from services.enrolment import db, domain, payloads
 from services.enrolment.service.base import Row, UseCases, illegal, today
 from services.enrolment.views import below_management_warning, delegate_view
 
@@ -21,7 +21,7 @@ class Participation(UseCases):
     def delegate(self, enrolment_id: UUID, data: Row) -> Row:
         with unit_of_work(self.pool) as conn:
             # What _locked and _open_programme read, and the current delegates, in one round trip (issue 14).
-            e, programme, current = db_registration.lock_for_delegation(conn, enrolment_id)
+            e, programme, current = db.lock_for_delegation(conn, enrolment_id)
             if e is None:
                 raise NotFound("no such enrolment")
             try:
@@ -42,8 +42,8 @@ class Participation(UseCases):
                                max_delegates_per_company=maximum, current_delegates=len(staying))
             on = today()
             below = domain.below_management(data["job_level"])
-            person, row = db_registration.insert_person_and_delegate(conn, uuid.uuid4(), data, enrolment_id,
-                                                                     data["job_level"], below, on)
+            person, row = db.insert_person_and_delegate(conn, uuid.uuid4(), data, enrolment_id,
+                                                        data["job_level"], below, on)
             activated = state != e["state"]
             e = self._set(conn, e, {"state": state, "activated_on": on}) if activated else e
             events = [payloads.participant_delegated(e, person, data["job_level"], below)]
