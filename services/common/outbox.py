@@ -117,7 +117,9 @@ class Relay:
     def _drop_producer(self) -> None:
         if self._producer is not None:
             try:
-                self._producer.close(timeout=1)
+                # No grace: after a failure, anything it still holds is resent from the outbox in id order;
+                # letting it flush would send later records of a failed one's key ahead of its retry.
+                self._producer.close(timeout=0)
             except Exception:  # closing a broken producer may fail; it is gone anyway
                 log.debug("relay: producer close failed", exc_info=True)
         self._producer = None
@@ -194,6 +196,11 @@ class Relay:
         producer (and whatever it still holds) is dropped and the error is
         raised: the retry resends from the first unacknowledged row, and a
         row acked after the failure is sent twice, which consumers dedupe.
+        Per-key order holds while sends succeed; after a record fails for
+        good, a later record of its key that the producer had already sent
+        can be acked before the failed one's retry (kafka-python moves on
+        under a new epoch). Closing without grace keeps that window to what
+        was already on the wire.
         """
         conn = self._lock_conn
         assert conn is not None and self.holds_lock

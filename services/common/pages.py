@@ -136,7 +136,14 @@ def _csrf_value() -> str:
 def page_number(param: str = "page") -> int:
     """The page a list asks for (`?page=`): 1 when absent or nonsense, never beyond the API's last page."""
     value = request.args.get(param, "1")
-    return min(int(value), MAX_PAGE) if value.isdigit() and int(value) >= 1 else 1
+    # ASCII digits only: "²".isdigit() is True but int() refuses it (a 500 before).
+    if not (value.isascii() and value.isdigit()):
+        return 1
+    digits = value.lstrip("0")
+    if not digits:
+        return 1
+    # A long number is past the last page; int() of 4,300 digits or more would raise.
+    return MAX_PAGE if len(digits) > 9 else min(int(digits), MAX_PAGE)
 
 
 def pages_of(total: int, size: int = PAGE_SIZE) -> int:

@@ -98,8 +98,10 @@ class SmtpTransport:
     """Real SMTP: plain, STARTTLS or implicit TLS, with login when configured.
 
     The session is kept open between letters (issue 14: a new connection per
-    letter, with its EHLO, TLS and QUIT, was most of a mail's latency) and
-    closed after `idle_s` without a letter. A kept session is checked with a
+    letter, with its EHLO, TLS and QUIT, was most of a mail's latency); a
+    session left `idle_s` without a letter is not reused but ended when the
+    next letter comes (the server may have dropped it meanwhile; the sender
+    QUITs it when it stops). A kept session is checked with a
     NOOP before it carries a letter: a server that dropped it meanwhile is
     found out before MAIL FROM, so the letter goes over a new session and can
     never be half-sent on a dead one. Everything after that check is as
